@@ -1,0 +1,5 @@
+"""The `spamguard` command."""
+
+from spamguard.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,84 @@
+"""Duplicates: the same or nearly the same text posted again and again."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from pydantic import Field, model_validator
+from rapidfuzz.distance import Indel
+
+from spamguard.codes import CATALOGUE
+from spamguard.detectors.base import Context, Detector, DetectorRules, Finding
+
+__all__ = ["DuplicateDetector", "DuplicateRules"]
+
+
+class DuplicateRules(DetectorRules):
+    """Thresholds of the duplicate detector. Counts include the new post."""
+
+    window_s: float = Field(gt=0, le=86_400, description="How far back to look, in seconds.")
+    min_chars: int = Field(
+        ge=1, description="Shorter normalised texts are exempt (acknowledgements like 'ok')."
+    )
+    max_repeats: int = Field(ge=1, description="Most identical posts allowed in the window.")
+    max_near_repeats: int = Field(
+        ge=1, description="Most near-identical posts (identical ones included) allowed."
+    )
+    extreme_repeats: int = Field(ge=2, description="More repeats than this terminates.")
+    similarity: float = Field(
+        ge=50, le=100, description="Percent similarity from which two posts are near-identical."
+    )
+    compare_last: int = Field(
+        ge=0, le=64, description="Earlier posts compared for near-duplicates (0: exact only)."
+    )
+
+    @model_validator(mode="after")
+    def _extreme_above_block(self) -> Self:
+        if self.extreme_repeats <= max(self.max_repeats, self.max_near_repeats):
+            raise ValueError("extreme_repeats must be greater than max_repeats and max_near_repeats")
+        return self
+
+
+class DuplicateDetector(Detector[DuplicateRules]):
+    """Compares the post's fingerprint and normalised text with the sender's recent posts."""
+
+    name = "duplicates"
+    codes: ClassVar[tuple[str, ...]] = ("SG301", "SG302", "SG303")
+    rules_model = DuplicateRules
+
+    @property
+    def window_s(self) -> float:
+        """See `Detector.window_s`."""
+        return self.rules.window_s
+
+    @property
+    def events_needed(self) -> int:
+        """See `Detector.events_needed`."""
+        return max(self.rules.extreme_repeats, self.rules.compare_last)
+
+    def assess(self, context: Context) -> list[Finding]:
+        """See `Detector.assess`."""
+        rules, features = self.rules, context.features
+        if len(features.key) < rules.min_chars or not context.events:
+            return []
+        oldest = context.now - rules.window_s
+        recent = [event for event in context.events if event.ts > oldest]
+        exact = 1 + sum(event.fingerprint == features.fingerprint for event in recent)
+        similar = exact
+        if rules.compare_last:
+            cutoff = rules.similarity / 100
+            for event in recent[-rules.compare_last :]:
+                if event.fingerprint != features.fingerprint and Indel.normalized_similarity(
+                    features.key, event.key, score_cutoff=cutoff
+                ):
+                    similar += 1
+        if similar > rules.extreme_repeats:
+            return [Finding(_FLOOD, similar, rules.extreme_repeats)]
+        if exact > rules.max_repeats:
+            return [Finding(_EXACT, exact, rules.max_repeats)]
+        if similar > rules.max_near_repeats:
+            return [Finding(_NEAR, similar, rules.max_near_repeats)]
+        return []
+
+
+_EXACT, _NEAR, _FLOOD = (CATALOGUE[code] for code in DuplicateDetector.codes)

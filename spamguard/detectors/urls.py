@@ -1,0 +1,71 @@
+"""URLs: too many links, and links to denied domains."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from spamguard.codes import CATALOGUE
+from spamguard.detectors.base import Context, Detector, DetectorRules, Finding, exceeds
+from spamguard.urls import host_matches
+
+__all__ = ["UrlDetector", "UrlRules"]
+
+
+class UrlRules(DetectorRules):
+    """Thresholds and domain lists of the URL detector."""
+
+    max_urls: int = Field(ge=0, description="Most links allowed in one message.")
+    extreme_urls: int = Field(ge=1, description="More links than this terminates.")
+    allow_domains: frozenset[str] = Field(
+        frozenset(),
+        strict=False,  # a YAML list
+        description="Links to these domains (and subdomains) are not counted.",
+    )
+    deny_domains: frozenset[str] = Field(
+        frozenset(),
+        strict=False,
+        description="A link to one of these domains (or subdomains) blocks.",
+    )
+
+    @field_validator("allow_domains", "deny_domains", mode="after")
+    @classmethod
+    def _lower_case(cls, domains: frozenset[str]) -> frozenset[str]:
+        return frozenset(domain.strip().lower().rstrip(".") for domain in domains)
+
+    @model_validator(mode="after")
+    def _extreme_above_block(self) -> Self:
+        if self.extreme_urls <= self.max_urls:
+            raise ValueError("extreme_urls must be greater than max_urls")
+        return self
+
+
+class UrlDetector(Detector[UrlRules]):
+    """Counts links, defanged ones included, and looks their hosts up in the lists."""
+
+    name = "urls"
+    codes: ClassVar[tuple[str, ...]] = ("SG201", "SG202", "SG203")
+    rules_model = UrlRules
+
+    def assess(self, context: Context) -> list[Finding]:
+        """See `Detector.assess`."""
+        rules = self.rules
+        urls = context.features.urls
+        if not urls:
+            return []
+        found: list[Finding] = []
+        if rules.deny_domains:
+            denied = next((u.host for u in urls if host_matches(u.host, rules.deny_domains)), None)
+            if denied is not None:
+                found.append(Finding(_DENIED, denied, "deny_domains"))
+        counted = len(urls)
+        if rules.allow_domains:
+            counted -= sum(host_matches(u.host, rules.allow_domains) for u in urls)
+        finding = exceeds(counted, rules.max_urls, _TOO_MANY, rules.extreme_urls, _FLOOD)
+        if finding is not None:
+            found.append(finding)
+        return found
+
+
+_TOO_MANY, _FLOOD, _DENIED = (CATALOGUE[code] for code in UrlDetector.codes)

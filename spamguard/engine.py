@@ -1,0 +1,199 @@
+"""The engine: one call per posted message, one verdict back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from spamguard.codes import CATALOGUE
+from spamguard.config import Rules, load_rules
+from spamguard.detectors import Context
+from spamguard.message import Message, Role, SessionKey
+from spamguard.policy import CompiledPolicy, Decision, compile_policy
+from spamguard.stores.base import Event, Outcome, SessionStore, Snapshot
+from spamguard.stores.memory import MemoryStore
+from spamguard.text import TextFeatures, analyse
+from spamguard.verdict import Action, Reason, Verdict
+
+__all__ = ["Engine"]
+
+logger = logging.getLogger("spamguard")
+logger.addHandler(logging.NullHandler())
+
+_DISABLED, _AGENT_BYPASS, _SYSTEM, _RETRY, _CONCLUDED, _CAPPED, _ERROR = (
+    CATALOGUE[code] for code in ("SG001", "SG002", "SG003", "SG004", "SG005", "SG006", "SG007")
+)
+_URLS_CAPPED = CATALOGUE["SG008"]
+
+
+class Engine:
+    """Tier-1 spam checks for every posted message.
+
+    Args:
+        rules: A `Rules` object, a path to a rules file, or None for the shipped rules.
+        store: Where session state lives; an in-memory store when None.
+        clock: The time for messages that carry none (Unix seconds).
+        on_verdict: Called with every verdict, e.g. to count metrics.
+
+    Raises:
+        RulesError: the rules file is invalid.
+    """
+
+    def __init__(
+        self,
+        rules: Rules | str | Path | None = None,
+        *,
+        store: SessionStore | None = None,
+        clock: Callable[[], float] = time.time,
+        on_verdict: Callable[[Verdict], None] | None = None,
+    ) -> None:
+        self.rules = rules if isinstance(rules, Rules) else load_rules(rules)
+        self.store: SessionStore = store if store is not None else MemoryStore()
+        self._clock = clock
+        self._on_verdict = on_verdict
+        self._defaults = compile_policy(self.rules.defaults)
+        self._tenants = {name: compile_policy(p) for name, p in self.rules.tenants.items()}
+        self._interfaces = {key: compile_policy(p) for key, p in self.rules.interfaces.items()}
+
+    def policy_for(self, tenant: str, interface: str) -> CompiledPolicy:
+        """The compiled policy that applies to a tenant and interface."""
+        policy = self._interfaces.get((tenant, interface))
+        if policy is None:
+            policy = self._tenants.get(tenant, self._defaults)
+        return policy
+
+    def check(self, message: Message) -> Verdict:
+        """Judge one posted message. Never raises because of the message's content."""
+        now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
+        early = self._early_exit(message, policy)
+        if early is not None:
+            return self._emit(message, policy, early, now)
+        features, errors = self._analyse(message, policy)
+        event = Event(now, features.fingerprint, features.key, features.chars)
+        key, txn, retention = message.sender_key, message.transaction_id, policy.retention
+        snapshot = self.store.begin(key, event, txn, retention, now)
+        decision = self._decide(policy, features, snapshot, now, errors)
+        if decision.action is not Action.ALLOW and not (snapshot.concluded or snapshot.replay):
+            outcome = Outcome(decision.action, tuple(r.code for r in decision.reasons if r.acted))
+            self.store.settle(key, txn, outcome, retention, now)
+        return self._emit(message, policy, decision, now)
+
+    async def acheck(self, message: Message) -> Verdict:
+        """The asyncio twin of `check`: same verdicts, store calls awaited."""
+        now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
+        early = self._early_exit(message, policy)
+        if early is not None:
+            return self._emit(message, policy, early, now)
+        features, errors = self._analyse(message, policy)
+        event = Event(now, features.fingerprint, features.key, features.chars)
+        key, txn, retention = message.sender_key, message.transaction_id, policy.retention
+        snapshot = await self.store.abegin(key, event, txn, retention, now)
+        decision = self._decide(policy, features, snapshot, now, errors)
+        if decision.action is not Action.ALLOW and not (snapshot.concluded or snapshot.replay):
+            outcome = Outcome(decision.action, tuple(r.code for r in decision.reasons if r.acted))
+            await self.store.asettle(key, txn, outcome, retention, now)
+        return self._emit(message, policy, decision, now)
+
+    def end_session(self, tenant: str, interface: str, session: str) -> None:
+        """Free an engagement's state once it has ended normally."""
+        self.store.end_session(SessionKey(tenant, interface, session))
+
+    def _now(self, message: Message) -> float:
+        return self._clock() if message.ts is None else float(message.ts)
+
+    def _early_exit(self, message: Message, policy: CompiledPolicy) -> Decision | None:
+        """Posts that are not checked at all: they never touch the store."""
+        rules = policy.rules
+        if message.role is Role.SYSTEM:
+            reason = _SYSTEM.reason(acted=False)
+        elif not rules.enabled:
+            reason = _DISABLED.reason(acted=False, observed=f"{message.tenant}/{message.interface}")
+        elif message.role is Role.AGENT and rules.agent_bypass:
+            reason = _AGENT_BYPASS.reason(acted=False)
+        else:
+            return None
+        return Decision(Action.ALLOW, Action.ALLOW, (reason,))
+
+    def _analyse(
+        self, message: Message, policy: CompiledPolicy
+    ) -> tuple[TextFeatures, list[Reason]]:
+        try:
+            return analyse(message.text, policy.limits), []
+        except Exception:  # a bug of ours must not take the chat down: fail open, loudly
+            logger.exception("spamguard: text analysis failed", extra=message.describe())
+            features = analyse("", policy.limits)
+            return features, [_ERROR.reason(acted=False, observed="analysis")]
+
+    def _decide(
+        self,
+        policy: CompiledPolicy,
+        features: TextFeatures,
+        snapshot: Snapshot,
+        now: float,
+        errors: list[Reason],
+    ) -> Decision:
+        if snapshot.concluded:
+            return Decision(Action.TERMINATE, Action.TERMINATE, (_CONCLUDED.reason(acted=True),))
+        if snapshot.replay is not None:
+            recorded = snapshot.replay.action
+            reasons = [_RETRY.reason(acted=False, observed=recorded.value)]
+            reasons += [_replayed(code, recorded) for code in snapshot.replay.codes]
+            return Decision(recorded, recorded, tuple(reasons))
+        reasons = errors + _cap_reasons(features, policy)
+        context = Context(features, snapshot.events, now)
+        for detector, monitor in policy.detectors:
+            try:
+                findings = detector.assess(context)
+            except Exception:  # one broken detector must not silence the others
+                logger.exception("spamguard: detector %s failed", detector.name)
+                reasons.append(_ERROR.reason(acted=False, observed=detector.name))
+                continue
+            reasons.extend(policy.reason(finding, monitor) for finding in findings)
+        return policy.decide(reasons, snapshot.strikes)
+
+    def _emit(
+        self, message: Message, policy: CompiledPolicy, decision: Decision, now: float
+    ) -> Verdict:
+        notices = policy.rules.notices
+        notice = {Action.BLOCK: notices.block, Action.TERMINATE: notices.terminate}.get(
+            decision.action
+        )
+        record = {
+            "event": "spamguard.verdict",
+            "action": decision.action.value,
+            "shadow_action": decision.shadow_action.value,
+            "codes": [reason.code for reason in decision.reasons],
+            "reasons": [reason.to_dict() for reason in decision.reasons],
+            "ts": now,
+            **message.describe(),
+        }
+        verdict = Verdict(decision.action, decision.reasons, notice, decision.shadow_action, record)
+        if decision.reasons:
+            level = logging.INFO if decision.action is Action.ALLOW else logging.WARNING
+            if logger.isEnabledFor(level):
+                logger.log(level, "spamguard verdict %s %s", verdict.action.value,
+                           ",".join(verdict.codes), extra={"spamguard": record})
+        if self._on_verdict is not None:
+            self._on_verdict(verdict)
+        return verdict
+
+
+def _cap_reasons(features: TextFeatures, policy: CompiledPolicy) -> list[Reason]:
+    reasons = []
+    if features.capped:
+        reasons.append(_CAPPED.reason(acted=False, observed=features.length,
+                                      limit=policy.limits.scan_chars))
+    if features.urls_capped:
+        reasons.append(_URLS_CAPPED.reason(acted=False, observed=len(features.urls),
+                                           limit=policy.limits.max_urls))
+    return reasons
+
+
+def _replayed(code: str, action: Action) -> Reason:
+    """A reason of the first attempt, rebuilt from its code for the retry's verdict."""
+    entry = CATALOGUE.get(code)
+    if entry is None:
+        return Reason(code, "", "", action, acted=True)
+    return entry.reason(acted=True)

@@ -1,0 +1,198 @@
+"""Offline replay of recorded traffic through the live engine code path.
+
+A corpus is JSON lines: ``text`` and ``session`` are required; ``sender``, ``role``, ``ts``,
+``tenant``, ``interface``, ``id`` (client transaction id) and ``label`` (``ham``/``spam``)
+are optional, and other fields are ignored. Lines are replayed in file order. Without
+``ts`` the replay clock advances one second per line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from spamguard.engine import Engine
+from spamguard.message import Message, Role
+from spamguard.verdict import Action, Verdict
+
+__all__ = ["CorpusError", "CorpusLine", "ReplayRecord", "Summary", "parse_line", "replay"]
+
+LABELS = ("ham", "spam")
+_OPTIONAL_STR = ("sender", "tenant", "interface")
+
+
+class CorpusError(ValueError):
+    """A corpus line that cannot be replayed, with its 1-based line number."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        self.line = line
+        self.problem = problem
+        super().__init__(f"line {line}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusLine:
+    """One parsed corpus line: its message (without time yet) and its label."""
+
+    line: int
+    message: Message
+    ts: float | None
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRecord:
+    """The verdict of one corpus line."""
+
+    line: int
+    message: Message
+    label: str | None
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--out`` form of this line."""
+        record: dict[str, Any] = {
+            "line": self.line,
+            "session": self.message.session,
+            "action": self.verdict.action.value,
+            "codes": list(self.verdict.codes),
+        }
+        if self.label is not None:
+            record["label"] = self.label
+        return record
+
+
+def parse_line(number: int, raw: str) -> CorpusLine:
+    """Parse one corpus line; raises CorpusError saying what is wrong."""
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise CorpusError(number, f"not valid JSON ({detail})") from exc
+    if not isinstance(obj, dict):
+        raise CorpusError(number, f"expected a JSON object, got {type(obj).__name__}")
+    text, session = obj.get("text"), obj.get("session")
+    if not isinstance(text, str):
+        raise CorpusError(number, "`text` is required and must be a string")
+    if isinstance(session, int) and not isinstance(session, bool):
+        session = str(session)
+    if not isinstance(session, str) or not session:
+        raise CorpusError(number, "`session` is required and must be a non-empty string")
+    fields: dict[str, Any] = {}
+    for name in _OPTIONAL_STR:
+        value = obj.get(name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise CorpusError(number, f"`{name}` must be a string")
+            fields[name] = value
+    return CorpusLine(
+        line=number,
+        message=Message(
+            text=text,
+            session=session,
+            role=_role(number, obj.get("role")),
+            transaction_id=_transaction_id(number, obj.get("id")),
+            **fields,
+        ),
+        ts=_timestamp(number, obj.get("ts")),
+        label=_label(number, obj.get("label")),
+    )
+
+
+def _role(number: int, value: Any) -> Role:
+    if value is None:
+        return Role.END_USER
+    if not isinstance(value, str):
+        raise CorpusError(number, "`role` must be a string")
+    try:
+        return Role.parse(value)
+    except ValueError as exc:
+        raise CorpusError(number, str(exc)) from exc
+
+
+def _transaction_id(number: int, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise CorpusError(number, "`id` must be a string or an integer")
+    return str(value)
+
+
+def _timestamp(number: int, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CorpusError(number, "`ts` must be a finite number of Unix seconds or null")
+    return float(value)
+
+
+def _label(number: int, value: Any) -> str | None:
+    if value is None or value in LABELS:
+        return value
+    raise CorpusError(number, f"`label` must be one of {', '.join(LABELS)} or null, got {value!r}")
+
+
+def replay(engine: Engine, lines: Iterable[CorpusLine]) -> Iterator[ReplayRecord]:
+    """Check each line in order on the replay clock; lines without ``ts`` advance it by 1 s."""
+    clock = 0.0
+    for item in lines:
+        clock = item.ts if item.ts is not None else clock + 1.0
+        message = item.message
+        timed = Message(
+            text=message.text,
+            session=message.session,
+            tenant=message.tenant,
+            interface=message.interface,
+            role=message.role,
+            sender=message.sender,
+            ts=clock,
+            transaction_id=message.transaction_id,
+        )
+        yield ReplayRecord(item.line, timed, item.label, engine.check(timed))
+
+
+@dataclass
+class Summary:
+    """Counts over a replay, in the ``--summary`` form."""
+
+    messages: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    by_label: dict[str, Counter[str]] = field(
+        default_factory=lambda: {label: Counter() for label in LABELS}
+    )
+    codes: Counter[str] = field(default_factory=Counter)
+    terminated: set[tuple[str, str, str]] = field(default_factory=set)
+    skipped_invalid: int = 0
+    elapsed_s: float = 0.0
+
+    def add(self, record: ReplayRecord) -> None:
+        """Count one replayed line."""
+        action = record.verdict.action.value
+        self.messages += 1
+        self.actions[action] += 1
+        if record.label is not None:
+            self.by_label[record.label][action] += 1
+        self.codes.update(record.verdict.codes)
+        if record.verdict.action is Action.TERMINATE:
+            message = record.message
+            self.terminated.add((message.tenant, message.interface, message.session))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form written by ``--summary``."""
+        return {
+            "messages": self.messages,
+            "actions": _three(self.actions),
+            "by_label": {label: _three(counts) for label, counts in self.by_label.items()},
+            "codes": dict(sorted(self.codes.items())),
+            "sessions_terminated": len(self.terminated),
+            "skipped_invalid": self.skipped_invalid,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+def _three(counts: Counter[str]) -> dict[str, int]:
+    return {action.value: counts.get(action.value, 0) for action in Action}

@@ -1,0 +1,184 @@
+"""The in-memory session store: one process, bounded, thread-safe, O(1) amortised."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+
+from spamguard.message import Role, SenderKey, SessionKey
+from spamguard.stores.base import Event, Outcome, Retention, Snapshot
+from spamguard.verdict import Action
+
+__all__ = ["MemoryStore"]
+
+_PROVISIONAL = Outcome(Action.ALLOW)
+# Expired sessions are swept a few at a time on each call, so no single check pays
+# for a large backlog.
+_SWEEP_PER_CALL = 8
+
+
+class _Sender:
+    __slots__ = ("events", "strikes")
+
+    def __init__(self) -> None:
+        self.events: deque[Event] = deque()
+        self.strikes: deque[float] = deque()
+
+
+class _Session:
+    __slots__ = ("expires", "senders", "transactions")
+
+    def __init__(self) -> None:
+        self.senders: dict[tuple[Role, str], _Sender] = {}
+        self.transactions: OrderedDict[str, Outcome] = OrderedDict()
+        self.expires = 0.0
+
+
+class MemoryStore:
+    """Session state in this process's memory.
+
+    Sessions live in an LRU order: each post moves its session to the back, idle sessions
+    expire after their policy's idle TTL, and beyond `max_sessions` the least recently
+    used one is evicted. Concluded engagements are kept apart and are never evicted
+    before their TTL, so a terminated spammer cannot come back by flooding new sessions.
+
+    Args:
+        max_sessions: The most live sessions kept at once.
+    """
+
+    def __init__(self, max_sessions: int = 100_000) -> None:
+        if max_sessions < 1:
+            raise ValueError("max_sessions must be at least 1")
+        self.max_sessions = max_sessions
+        self._sessions: OrderedDict[SessionKey, _Session] = OrderedDict()
+        self._concluded: OrderedDict[SessionKey, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """The number of live (not concluded) sessions held."""
+        return len(self._sessions)
+
+    def begin(
+        self,
+        key: SenderKey,
+        event: Event,
+        transaction_id: str | None,
+        retention: Retention,
+        now: float,
+    ) -> Snapshot:
+        """See `SessionStore.begin`."""
+        with self._lock:
+            self._sweep(now)
+            if self._is_concluded(key.session, now):
+                return Snapshot(concluded=True)
+            session = self._touch(key.session, retention, now)
+            if transaction_id is not None:
+                recorded = session.transactions.get(transaction_id)
+                if recorded is not None:
+                    return Snapshot(replay=recorded)
+                session.transactions[transaction_id] = _PROVISIONAL
+                if len(session.transactions) > retention.max_transactions:
+                    session.transactions.popitem(last=False)
+            sender = session.senders.get((key.role, key.sender))
+            if sender is None:
+                sender = session.senders[(key.role, key.sender)] = _Sender()
+            _trim(sender.events, now - retention.window_s)
+            _trim_times(sender.strikes, now - retention.strike_window_s)
+            earlier = tuple(sender.events)
+            sender.events.append(event)
+            if len(sender.events) > retention.max_events:
+                sender.events.popleft()
+            return Snapshot(events=earlier, strikes=len(sender.strikes))
+
+    def settle(
+        self,
+        key: SenderKey,
+        transaction_id: str | None,
+        outcome: Outcome,
+        retention: Retention,
+        now: float,
+    ) -> None:
+        """See `SessionStore.settle`."""
+        with self._lock:
+            if outcome.action is Action.TERMINATE:
+                # The live state is no longer needed: every later post is refused.
+                self._sessions.pop(key.session, None)
+                self._concluded[key.session] = now + retention.concluded_ttl_s
+                self._concluded.move_to_end(key.session)
+                return
+            session = self._sessions.get(key.session)
+            if session is None:
+                return
+            if transaction_id is not None and transaction_id in session.transactions:
+                session.transactions[transaction_id] = outcome
+            sender = session.senders.get((key.role, key.sender))
+            if sender is not None and outcome.action is Action.BLOCK:
+                sender.strikes.append(now)
+
+    def end_session(self, key: SessionKey) -> None:
+        """See `SessionStore.end_session`."""
+        with self._lock:
+            self._sessions.pop(key, None)
+            self._concluded.pop(key, None)
+
+    async def abegin(
+        self,
+        key: SenderKey,
+        event: Event,
+        transaction_id: str | None,
+        retention: Retention,
+        now: float,
+    ) -> Snapshot:
+        """See `SessionStore.abegin`: memory access never blocks, so it runs inline."""
+        return self.begin(key, event, transaction_id, retention, now)
+
+    async def asettle(
+        self,
+        key: SenderKey,
+        transaction_id: str | None,
+        outcome: Outcome,
+        retention: Retention,
+        now: float,
+    ) -> None:
+        """See `SessionStore.asettle`."""
+        self.settle(key, transaction_id, outcome, retention, now)
+
+    def _is_concluded(self, key: SessionKey, now: float) -> bool:
+        expires = self._concluded.get(key)
+        if expires is None:
+            return False
+        if expires > now:
+            return True
+        del self._concluded[key]
+        return False
+
+    def _touch(self, key: SessionKey, retention: Retention, now: float) -> _Session:
+        session = self._sessions.get(key)
+        if session is None or session.expires <= now:
+            session = self._sessions[key] = _Session()
+            if len(self._sessions) > self.max_sessions:
+                self._sessions.popitem(last=False)
+        self._sessions.move_to_end(key)
+        session.expires = now + retention.idle_ttl_s
+        return session
+
+    def _sweep(self, now: float) -> None:
+        for table in (self._sessions, self._concluded):
+            for _ in range(_SWEEP_PER_CALL):
+                if not table:
+                    break
+                key, value = next(iter(table.items()))
+                expires = value.expires if isinstance(value, _Session) else value
+                if expires > now:
+                    break
+                del table[key]
+
+
+def _trim(events: deque[Event], oldest: float) -> None:
+    while events and events[0].ts <= oldest:
+        events.popleft()
+
+
+def _trim_times(times: deque[float], oldest: float) -> None:
+    while times and times[0] <= oldest:
+        times.popleft()

@@ -1,0 +1,147 @@
+"""Rules loading: layering, and errors that name file, line, path and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spamguard import RulesError, load_rules, load_rules_text
+from spamguard.config import shipped_rules_text
+
+
+def test_shipped_rules_are_complete_and_valid() -> None:
+    rules = load_rules()
+    assert rules.defaults.enabled is True
+    assert rules.defaults.agent_bypass is False
+    assert rules.source == "<shipped>"
+    assert "version: 1" in shipped_rules_text()
+
+
+def test_layers_merge_defaults_tenant_interface() -> None:
+    rules = load_rules_text(
+        """
+version: 1
+defaults:
+  urls: {max_urls: 5}
+tenants:
+  acme:
+    monitor: true
+    urls: {deny_domains: [evil.example]}
+    interfaces:
+      "297:1":
+        urls: {max_urls: 1}
+        enabled: false
+"""
+    )
+    shipped = load_rules().defaults
+    assert rules.defaults.urls.max_urls == 5
+    assert rules.defaults.length == shipped.length
+    acme = rules.resolve("acme", "other")
+    assert acme.monitor is True and acme.urls.max_urls == 5
+    assert acme.urls.deny_domains == frozenset({"evil.example"})
+    iface = rules.resolve("acme", "297:1")
+    assert iface.urls.max_urls == 1 and iface.enabled is False
+    assert iface.monitor is True  # inherited from the tenant layer
+    assert iface.urls.deny_domains == frozenset({"evil.example"})
+    assert rules.resolve("unknown", "297:1") == rules.defaults
+
+
+def test_lists_replace_rather_than_merge() -> None:
+    rules = load_rules_text(
+        "version: 1\ndefaults:\n  burst:\n    windows:\n      - {seconds: 5, max_messages: 3}\n"
+    )
+    assert len(rules.defaults.burst.windows) == 1
+
+
+def _error(text: str) -> RulesError:
+    with pytest.raises(RulesError) as caught:
+        load_rules_text(text, "rules.yaml")
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("version: 1\ndefaults:\n  urls:\n    max_url: 3\n",
+                     "rules.yaml:4: defaults.urls.max_url: unknown key 'max_url'; expected one of: "
+                     "allow_domains, deny_domains, enabled, extreme_urls, max_urls, monitor",
+                     id="unknown-key"),
+        pytest.param("version: 1\ndefaults:\n  urls:\n    max_urls: three\n",
+                     "rules.yaml:4: defaults.urls.max_urls: expected a valid integer, got 'three'",
+                     id="wrong-type"),
+        pytest.param('version: 1\ndefaults:\n  urls:\n    max_urls: "3"\n',
+                     "rules.yaml:4: defaults.urls.max_urls: expected a valid integer, got '3'",
+                     id="quoted-number-is-not-a-number"),
+        pytest.param("version: 1\ndefaults:\n  emoji:\n    max_share: 1.5\n",
+                     "rules.yaml:4: defaults.emoji.max_share: expected less than or equal to 1, "
+                     "got 1.5", id="out-of-range"),
+        pytest.param("version: 1\ntenants:\n  acme:\n    length:\n      max_chars: 90000\n",
+                     "rules.yaml:4: tenants.acme.length: extreme_chars must be greater than "
+                     "max_chars", id="cross-field-in-tenant"),
+        pytest.param("version: 1\ntenants:\n  acme:\n    interfaces:\n      web:\n"
+                     "        burst:\n          windows:\n            - {seconds: -1, "
+                     "max_messages: 3}\n",
+                     "rules.yaml:8: tenants.acme.interfaces.web.burst.windows[0].seconds: "
+                     "expected greater than 0, got -1", id="interface-list-item"),
+        pytest.param("version: 2\n", "rules.yaml:1: version: expected 1, got 2", id="version"),
+        pytest.param("defaults: {}\n", "rules.yaml:1: version: missing; expected `version: 1`",
+                     id="no-version"),
+        pytest.param("version: 1\nlimits: {}\n", "rules.yaml:2: limits: unknown key 'limits'; "
+                     "expected one of: version, defaults, tenants", id="unknown-top-level"),
+        pytest.param("version: 1\ndefaults:\n  monitor: true\n  monitor: false\n",
+                     "rules.yaml:4: defaults.monitor: duplicate key 'monitor' (first at line 3)",
+                     id="duplicate-key"),
+        pytest.param("version: 1\ndefaults: [1, 2]\n", "rules.yaml:2: defaults: expected a mapping",
+                     id="defaults-not-mapping"),
+        pytest.param("version: 1\ndefaults:\n  urls: {max_urls: 3\n",
+                     "rules.yaml:4: invalid YAML", id="broken-yaml"),
+        pytest.param("version: 1\ntenants:\n  acme:\n    interfaces:\n      297:1: {}\n",
+                     "rules.yaml:5: tenants.acme.interfaces: key '297:1' is read as int, not text; "
+                     "quote it", id="unquoted-numeric-interface"),
+        pytest.param("version: 1\ntenants:\n  off: {}\n",
+                     "rules.yaml:3: tenants: key 'off' is read as bool, not text; quote it",
+                     id="tenant-named-off"),
+        pytest.param("- 1\n- 2\n", "rules.yaml:1: expected a mapping with `version: 1`",
+                     id="not-a-mapping"),
+        pytest.param("version: 1\ndefaults:\n  notices:\n    block: 'Blocked (SG201)'\n",
+                     "rules.yaml:4: defaults.notices.block: a notice must not reveal reason codes",
+                     id="notice-reveals-code"),
+    ],
+)
+def test_errors_are_precise(text: str, expected: str) -> None:
+    assert str(_error(text)).startswith(expected)
+
+
+def test_every_issue_is_reported_not_just_the_first() -> None:
+    error = _error(
+        "version: 1\ndefaults:\n  urls: {max_urls: x}\ntenants:\n  a:\n    emoji: {max_emoji: -1}\n"
+    )
+    assert [issue.path for issue in error.issues] == [
+        "defaults.urls.max_urls",
+        "tenants.a.emoji.max_emoji",
+    ]
+
+
+def test_alias_bomb_is_cheap_to_index() -> None:
+    lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)]
+    error = _error("\n".join(lines) + "\n")
+    assert "unknown key 'a0'" in str(error)
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(RulesError, match=r"missing\.yaml: cannot read"):
+        load_rules(tmp_path / "missing.yaml")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"version: 1\n\xff\xfe")
+    with pytest.raises(RulesError, match=r"binary\.yaml: not UTF-8 text \(byte 11\)"):
+        load_rules(binary)
+    good = tmp_path / "good.yaml"
+    good.write_text("version: 1\ntenants:\n  acme: {monitor: true}\n", encoding="utf-8")
+    assert load_rules(good).resolve("acme", "x").monitor is True
+
+
+def test_empty_tenant_section_inherits_everything() -> None:
+    rules = load_rules_text("version: 1\ntenants:\n  acme:\n")
+    assert rules.resolve("acme", "web") == rules.defaults

@@ -1,0 +1,62 @@
+"""Shared fixtures: engines built from YAML overlays, a fake clock, hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from spamguard import Engine, Message, load_rules_text
+from spamguard.stores import MemoryStore
+
+# `ci` keeps the suite quick and deterministic; `release` digs deeper before a release.
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("release", max_examples=5_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@dataclass
+class FakeClock:
+    """Time that only moves when a test says so."""
+
+    now: float = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+EngineFactory = Callable[..., Engine]
+
+
+@pytest.fixture
+def make_engine(clock: FakeClock) -> EngineFactory:
+    """Build an engine from a YAML overlay on the shipped rules, on the fake clock."""
+
+    def build(overlay: str = "", *, store: MemoryStore | None = None) -> Engine:
+        text = "version: 1\n" + overlay
+        return Engine(load_rules_text(text), store=store, clock=clock)
+
+    return build
+
+
+def post(
+    engine: Engine, clock: FakeClock, text: str, *, after: float = 0.0, **fields: object
+) -> str:
+    """Advance the clock, check one post, return its action's value."""
+    clock.advance(after)
+    fields.setdefault("session", "s1")
+    return engine.check(Message(text=text, **fields)).action.value  # type: ignore[arg-type]
