@@ -1,10 +1,10 @@
 """spamguard: the Tier-1 spam filter of a live customer-service chat server.
 
-    from spamguard import Engine, Message
+from spamguard import Engine, Message
 
-    engine = Engine()                      # shipped rules, in-memory store
-    verdict = engine.check(Message(text="hello", session="s1"))
-    verdict.action                         # Action.ALLOW / BLOCK / TERMINATE
+engine = Engine()                      # shipped rules, in-memory store
+verdict = engine.check(Message(text="hello", session="s1"))
+verdict.action                         # Action.ALLOW / BLOCK / TERMINATE
 """
 
 from spamguard.codes import CATALOGUE, Code

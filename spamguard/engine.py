@@ -173,8 +173,13 @@ class Engine:
         if decision.reasons:
             level = logging.INFO if decision.action is Action.ALLOW else logging.WARNING
             if logger.isEnabledFor(level):
-                logger.log(level, "spamguard verdict %s %s", verdict.action.value,
-                           ",".join(verdict.codes), extra={"spamguard": record})
+                logger.log(
+                    level,
+                    "spamguard verdict %s %s",
+                    verdict.action.value,
+                    ",".join(verdict.codes),
+                    extra={"spamguard": record},
+                )
         if self._on_verdict is not None:
             self._on_verdict(verdict)
         return verdict
@@ -183,11 +188,15 @@ class Engine:
 def _cap_reasons(features: TextFeatures, policy: CompiledPolicy) -> list[Reason]:
     reasons = []
     if features.capped:
-        reasons.append(_CAPPED.reason(acted=False, observed=features.length,
-                                      limit=policy.limits.scan_chars))
+        reasons.append(
+            _CAPPED.reason(acted=False, observed=features.length, limit=policy.limits.scan_chars)
+        )
     if features.urls_capped:
-        reasons.append(_URLS_CAPPED.reason(acted=False, observed=len(features.urls),
-                                           limit=policy.limits.max_urls))
+        reasons.append(
+            _URLS_CAPPED.reason(
+                acted=False, observed=len(features.urls), limit=policy.limits.max_urls
+            )
+        )
     return reasons
 
 

@@ -1,8 +1,8 @@
 """The errors spamguard raises. `Engine.check` raises none of them for message content.
 
-    SpamguardError
-    ├── RulesError        a rules file is missing, unreadable or invalid
-    └── StoreError        a session store could not be reached or answered nonsense
+SpamguardError
+├── RulesError        a rules file is missing, unreadable or invalid
+└── StoreError        a session store could not be reached or answered nonsense
 """
 
 from __future__ import annotations

@@ -62,7 +62,9 @@ class CompiledPolicy:
             escalates = action is Action.BLOCK
             if escalates or shadow is Action.BLOCK:
                 limit = f"{strike_rules.max_blocks}/{strike_rules.window_s:g}s"
-                reasons.append(_ESCALATION.reason(acted=escalates, observed=strikes + 1, limit=limit))
+                reasons.append(
+                    _ESCALATION.reason(acted=escalates, observed=strikes + 1, limit=limit)
+                )
                 shadow = Action.TERMINATE
                 if escalates:
                     action = Action.TERMINATE

@@ -131,8 +131,10 @@ def _timestamp(number: int, value: Any) -> float | None:
 
 
 def _label(number: int, value: Any) -> str | None:
-    if value is None or value in LABELS:
-        return value
+    if value is None:
+        return None
+    if value in LABELS:
+        return str(value)
     raise CorpusError(number, f"`label` must be one of {', '.join(LABELS)} or null, got {value!r}")
 
 

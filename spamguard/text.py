@@ -27,6 +27,11 @@ _EMOJI = regex.compile(
     r"|\p{Extended_Pictographic}(?:\p{EMod}|\uFE0F|[\U000E0020-\U000E007F])*"
     r"(?:\u200D\p{Extended_Pictographic}(?:\p{EMod}|\uFE0F)*)*"
 )
+# Cleaning drops the ZWJ inside an emoji sequence, which splits it into one character per
+# pictograph; each such join is counted to put the sequence back together as one character.
+_EMOJI_JOIN = regex.compile(
+    r"\p{Extended_Pictographic}(?:\p{EMod}|\uFE0F)*\u200D(?=\p{Extended_Pictographic})"
+)
 _ASCII_SYMBOL = regex.compile(r"[!-/:-@\[-`{-~]")
 _SYMBOL = regex.compile(r"[[\p{P}\p{S}]--[\p{Extended_Pictographic}\p{EMod}\p{RI}]]", regex.V1)
 # Only runs of 4+ are of interest; matching nothing shorter keeps the scan cheap.
@@ -89,7 +94,7 @@ class TextFeatures:
     fingerprint: int
 
 
-def analyse(text: str, limits: AnalysisLimits = AnalysisLimits()) -> TextFeatures:  # noqa: B008
+def analyse(text: str, limits: AnalysisLimits = AnalysisLimits()) -> TextFeatures:
     """Analyse one message; never raises for any string, costs at most O(scan_chars)."""
     length = len(text)
     capped = length > limits.scan_chars
@@ -102,6 +107,8 @@ def analyse(text: str, limits: AnalysisLimits = AnalysisLimits()) -> TextFeature
         max_marks = 0
     else:
         chars = len(_GRAPHEME.findall(cleaned))
+        if "\u200d" in head:
+            chars -= len(_EMOJI_JOIN.findall(head))
         emoji = len(_EMOJI.findall(head))
         symbols = len(_SYMBOL.findall(cleaned))
         max_marks = max(map(len, _MARKS.findall(cleaned)), default=0)

@@ -14,7 +14,10 @@ from spamguard.stores import MemoryStore
 
 # `ci` keeps the suite quick and deterministic; `release` digs deeper before a release.
 settings.register_profile(
-    "ci", max_examples=150, deadline=None, derandomize=True,
+    "ci",
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("release", max_examples=5_000, deadline=None)

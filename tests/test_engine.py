@@ -28,13 +28,16 @@ def test_block_carries_notice_without_codes(make_engine: EngineFactory) -> None:
     verdict = engine.check(Message(text="a b c d e f g h i j " * 150, session="s"))
     assert verdict.action is Action.BLOCK
     assert verdict.codes == ("SG101",)
-    assert verdict.notice is not None and "SG" not in verdict.notice
+    assert verdict.notice is not None
+    assert "SG" not in verdict.notice
     assert "2000" not in verdict.notice
     reason = verdict.reasons[0]
     assert (reason.slug, reason.detector, reason.acted) == ("message-too-long", "length", True)
-    assert reason.observed == 3000 and reason.limit == 2000
+    assert reason.observed == 3000
+    assert reason.limit == 2000
     assert reason.message == "3000 characters > 2000"
-    assert verdict.log["codes"] == ["SG101"] and "text" not in verdict.log
+    assert verdict.log["codes"] == ["SG101"]
+    assert "text" not in verdict.log
 
 
 def test_third_identical_post_blocks_then_strikes_escalate(
@@ -45,7 +48,8 @@ def test_third_identical_post_blocks_then_strikes_escalate(
     # Posts 3 and 4 are blocked (strikes 1 and 2); the 5th is the third block: terminate.
     assert actions == ["allow", "allow", "block", "block", "terminate"]
     later = engine.check(Message(text="sorry, hello?", session="s1"))
-    assert later.action is Action.TERMINATE and later.codes == ("SG005",)
+    assert later.action is Action.TERMINATE
+    assert later.codes == ("SG005",)
     assert later.http_status == 409
 
 
@@ -61,7 +65,8 @@ def test_extreme_finding_terminates_at_once(make_engine: EngineFactory) -> None:
     engine = make_engine()
     verdict = engine.check(Message(text="x" * 60_000, session="s"))
     assert verdict.action is Action.TERMINATE
-    assert "SG103" in verdict.codes and "SG006" in verdict.codes  # capped analysis reported
+    assert "SG103" in verdict.codes
+    assert "SG006" in verdict.codes
     assert verdict.notice == engine.rules.defaults.notices.terminate
 
 
@@ -74,7 +79,9 @@ def test_other_sessions_and_tenants_are_independent(
     assert post(engine, clock, SPAM, session="a", tenant="other") == "allow"
 
 
-def test_agent_window_is_separate_from_end_user(make_engine: EngineFactory, clock: FakeClock) -> None:
+def test_agent_window_is_separate_from_end_user(
+    make_engine: EngineFactory, clock: FakeClock
+) -> None:
     engine = make_engine()
     text = "Could you share your order number please?"
     assert post(engine, clock, text, role=Role.AGENT, sender="sam") == "allow"
@@ -97,12 +104,14 @@ def test_agent_bypass(make_engine: EngineFactory, bypass: bool, expected: str) -
 
 def test_system_posts_are_never_checked(make_engine: EngineFactory) -> None:
     verdict = make_engine().check(Message(text="x" * 90_000, session="s", role=Role.SYSTEM))
-    assert verdict.action is Action.ALLOW and verdict.codes == ("SG003",)
+    assert verdict.action is Action.ALLOW
+    assert verdict.codes == ("SG003",)
 
 
 def test_disabled_tenant_and_interface(make_engine: EngineFactory) -> None:
     engine = make_engine(
-        "tenants:\n  quiet: {enabled: false}\n  acme:\n    interfaces:\n      kiosk: {enabled: false}\n"
+        "tenants:\n  quiet: {enabled: false}\n"
+        "  acme:\n    interfaces:\n      kiosk: {enabled: false}\n"
     )
     big = "x" * 90_000
     assert engine.check(Message(text=big, session="s", tenant="quiet")).codes == ("SG001",)
@@ -117,7 +126,8 @@ def test_monitor_mode_reports_but_allows(make_engine: EngineFactory, clock: Fake
     verdict = engine.check(Message(text="x y " * 1200, session="s", tenant="watch"))
     assert verdict.action is Action.ALLOW
     assert verdict.shadow_action is Action.BLOCK
-    assert verdict.codes == ("SG101",) and verdict.reasons[0].acted is False
+    assert verdict.codes == ("SG101",)
+    assert verdict.reasons[0].acted is False
     assert verdict.notice is None
     # Monitored findings are not strikes: the same post keeps being allowed.
     for _ in range(5):
@@ -126,8 +136,12 @@ def test_monitor_mode_reports_but_allows(make_engine: EngineFactory, clock: Fake
 
 def test_monitor_per_detector(make_engine: EngineFactory) -> None:
     engine = make_engine("defaults:\n  length: {monitor: true}\n")
-    verdict = engine.check(Message(text="x y " * 1200 + " https://a.com https://b.com "
-                                   "https://c.com https://d.com", session="s"))
+    verdict = engine.check(
+        Message(
+            text="x y " * 1200 + " https://a.com https://b.com https://c.com https://d.com",
+            session="s",
+        )
+    )
     assert verdict.action is Action.BLOCK
     acted = {reason.code: reason.acted for reason in verdict.reasons}
     assert acted == {"SG101": False, "SG201": True}
@@ -164,7 +178,8 @@ def test_concluded_session_refuses_every_role(make_engine: EngineFactory) -> Non
     engine = make_engine()
     assert engine.check(Message(text="x" * 60_000, session="s")).action is Action.TERMINATE
     agent = engine.check(Message(text="hi", session="s", role=Role.AGENT, sender="sam"))
-    assert agent.action is Action.TERMINATE and agent.codes == ("SG005",)
+    assert agent.action is Action.TERMINATE
+    assert agent.codes == ("SG005",)
 
 
 def test_async_twin_gives_the_same_verdicts(make_engine: EngineFactory, clock: FakeClock) -> None:
@@ -172,11 +187,15 @@ def test_async_twin_gives_the_same_verdicts(make_engine: EngineFactory, clock: F
     texts = [SPAM] * 5 + ["fine", "x" * 3000]
 
     async def run() -> list[Action]:
-        return [(await async_engine.acheck(Message(text=t, session="s", ts=i * 10.0))).action
-                for i, t in enumerate(texts)]
+        return [
+            (await async_engine.acheck(Message(text=t, session="s", ts=i * 10.0))).action
+            for i, t in enumerate(texts)
+        ]
 
-    expected = [sync_engine.check(Message(text=t, session="s", ts=i * 10.0)).action
-                for i, t in enumerate(texts)]
+    expected = [
+        sync_engine.check(Message(text=t, session="s", ts=i * 10.0)).action
+        for i, t in enumerate(texts)
+    ]
     assert asyncio.run(run()) == expected
 
 
@@ -208,8 +227,10 @@ def test_verdicts_are_logged_without_text(
     records = [r for r in caplog.records if hasattr(r, "spamguard")]
     assert len(records) == 1
     payload = records[0].spamguard
-    assert payload["codes"] == ["SG101"] and payload["transaction_id"] == "t1"
-    assert "4111" not in repr(payload) and "4111" not in records[0].getMessage()
+    assert payload["codes"] == ["SG101"]
+    assert payload["transaction_id"] == "t1"
+    assert "4111" not in repr(payload)
+    assert "4111" not in records[0].getMessage()
 
 
 def test_on_verdict_hook(make_engine: EngineFactory, clock: FakeClock) -> None:
@@ -221,10 +242,19 @@ def test_on_verdict_hook(make_engine: EngineFactory, clock: FakeClock) -> None:
     assert seen == [Action.ALLOW]
 
 
-def test_fast_typer_splitting_a_sentence_passes(make_engine: EngineFactory, clock: FakeClock) -> None:
+def test_fast_typer_splitting_a_sentence_passes(
+    make_engine: EngineFactory, clock: FakeClock
+) -> None:
     engine = make_engine()
-    lines = ["so", "i ordered the blue one", "on monday", "and it came", "in red", "lol",
-             "can you help"]
+    lines = [
+        "so",
+        "i ordered the blue one",
+        "on monday",
+        "and it came",
+        "in red",
+        "lol",
+        "can you help",
+    ]
     assert [post(engine, clock, line, after=1.2) for line in lines] == ["allow"] * len(lines)
 
 

@@ -42,7 +42,5 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         bar = "#" * int(share * 30)
-        sys.stderr.write(
-            f"\r[{bar:<30}] {share:6.1%} {rate / 1e6:6.2f} MB/s  ETA {eta:5.0f} s"
-        )
+        sys.stderr.write(f"\r[{bar:<30}] {share:6.1%} {rate / 1e6:6.2f} MB/s  ETA {eta:5.0f} s")
         sys.stderr.flush()

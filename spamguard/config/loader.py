@@ -147,13 +147,12 @@ class _Document:
             raise RulesError([RuleIssue(source, line, "", f"invalid YAML: {problem}")]) from exc
         finally:
             loader.dispose()
-        lines: dict[Path_, int] = {}
-        issues: list[RuleIssue] = []
+        indexer = _Indexer(source)
         if node is not None:
-            _index(node, (), lines, issues, source, set())
-        if issues:
-            raise RulesError(issues)
-        return cls(source, data, lines)
+            indexer.visit(node, ())
+        if indexer.issues:
+            raise RulesError(indexer.issues)
+        return cls(source, data, indexer.lines)
 
     def issue(self, path: Path_, problem: str) -> RuleIssue:
         """An issue at `path`, located at the nearest line the document has for it."""
@@ -164,44 +163,53 @@ class _Document:
         return RuleIssue(self.source, None, _dotted(path), problem)
 
 
-def _index(
-    node: yaml.Node,
-    path: Path_,
-    lines: dict[Path_, int],
-    issues: list[RuleIssue],
-    source: str,
-    seen: set[int],
-) -> None:
-    """Record the line of each key (or list item) and reject duplicate or non-string keys."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if id(node) in seen:  # an alias: indexed once, so alias bombs cost nothing here
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
+class _Indexer:
+    """Records the line of each key (or list item); rejects duplicate or non-text keys."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: dict[Path_, int] = {}
+        self.issues: list[RuleIssue] = []
+        self._seen: set[int] = set()
+
+    def visit(self, node: yaml.Node, path: Path_) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in self._seen:  # an alias: indexed once, so alias bombs cost nothing here
+            return
+        self._seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            self._visit_mapping(node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for position, item in enumerate(node.value):
+                self.visit(item, (*path, position))
+
+    def _visit_mapping(self, node: yaml.MappingNode, path: Path_) -> None:
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                issues.append(RuleIssue(source, line, _dotted(path), "keys must be plain strings"))
-                continue
-            if key_node.tag != "tag:yaml.org,2002:str":
-                # YAML reads `off`, `no`, `297:1` or `12` as a bool or a number: a tenant or
-                # interface id written so would silently never match.
-                kind = key_node.tag.rsplit(":", 1)[-1]
-                problem = f"key {key_node.value!r} is read as {kind}, not text; quote it"
-                issues.append(RuleIssue(source, line, _dotted(path), problem))
+            problem = _key_problem(key_node)
+            if problem is not None:
+                self.issues.append(RuleIssue(self.source, line, _dotted(path), problem))
                 continue
             key = key_node.value
             if key in first_line:
                 problem = f"duplicate key {key!r} (first at line {first_line[key]})"
-                issues.append(RuleIssue(source, line, _dotted((*path, key)), problem))
+                self.issues.append(RuleIssue(self.source, line, _dotted((*path, key)), problem))
                 continue
             first_line[key] = line
-            lines[(*path, key)] = line  # the key's line, where a reader looks
-            _index(value_node, (*path, key), lines, issues, source, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for position, item in enumerate(node.value):
-            _index(item, (*path, position), lines, issues, source, seen)
+            self.lines[(*path, key)] = line  # the key's line, where a reader looks
+            self.visit(value_node, (*path, key))
+
+
+def _key_problem(key_node: yaml.Node) -> str | None:
+    if not isinstance(key_node, yaml.ScalarNode):
+        return "keys must be plain strings"
+    if key_node.tag != "tag:yaml.org,2002:str":
+        # YAML reads `off`, `no`, `297:1` or `12` as a bool or a number: a tenant or
+        # interface id written so would silently never match.
+        kind = key_node.tag.rsplit(":", 1)[-1]
+        return f"key {key_node.value!r} is read as {kind}, not text; quote it"
+    return None
 
 
 def _check_top_level(document: _Document) -> dict[str, Any]:
@@ -215,7 +223,9 @@ def _check_top_level(document: _Document) -> dict[str, Any]:
     ]
     version = data.get("version")
     if version != 1 or isinstance(version, bool):
-        problem = "missing; expected `version: 1`" if version is None else f"expected 1, got {version!r}"
+        problem = (
+            "missing; expected `version: 1`" if version is None else f"expected 1, got {version!r}"
+        )
         issues.append(document.issue(("version",), problem))
     for key in ("defaults", "tenants"):
         if not isinstance(data.get(key, {}), dict):
@@ -232,12 +242,12 @@ def _mapping_items(
         issues.append(document.issue(path, "expected a mapping"))
         return
     for name, section in value.items():
-        if section is None:
-            section = {}
-        if not isinstance(section, dict):
+        if section is None:  # `acme:` with nothing under it inherits everything
+            yield str(name), {}
+        elif isinstance(section, dict):
+            yield str(name), section
+        else:
             issues.append(document.issue((*path, name), "expected a mapping"))
-            continue
-        yield str(name), section
 
 
 def _layer(

@@ -22,9 +22,7 @@ class DetectorRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     enabled: bool = Field(True, description="Run this detector at all.")
-    monitor: bool = Field(
-        False, description="Report and log findings, but let the post through."
-    )
+    monitor: bool = Field(False, description="Report and log findings, but let the post through.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,9 @@ class BurstRules(DetectorRules):
 
     windows: tuple[BurstWindow, ...] = Field(
         strict=False,  # a YAML list
-        min_length=1, max_length=8, description="The sliding windows, each judged alone."
+        min_length=1,
+        max_length=8,
+        description="The sliding windows, each judged alone.",
     )
 
 
@@ -62,9 +64,7 @@ class BurstDetector(Detector[BurstRules]):
     @property
     def events_needed(self) -> int:
         """See `Detector.events_needed`: enough posts to see the largest limit crossed."""
-        return max(
-            window.extreme_messages or window.max_messages for window in self.rules.windows
-        )
+        return max(window.extreme_messages or window.max_messages for window in self.rules.windows)
 
     def assess(self, context: Context) -> list[Finding]:
         """See `Detector.assess`."""
@@ -74,15 +74,15 @@ class BurstDetector(Detector[BurstRules]):
             inside = [event.chars for event in context.events if event.ts > oldest]
             posts = len(inside) + 1
             if window.extreme_messages is not None and posts > window.extreme_messages:
-                found.append(Finding(_FLOOD, posts, f"{window.extreme_messages}/{window.seconds:g}s"))
+                found.append(
+                    Finding(_FLOOD, posts, f"{window.extreme_messages}/{window.seconds:g}s")
+                )
             elif posts > window.max_messages:
                 found.append(Finding(_BURST, posts, window.label))
             if window.max_chars is not None:
                 chars = sum(inside) + context.features.chars
                 if chars > window.max_chars:
-                    found.append(
-                        Finding(_CHARS, chars, f"{window.max_chars}/{window.seconds:g}s")
-                    )
+                    found.append(Finding(_CHARS, chars, f"{window.max_chars}/{window.seconds:g}s"))
         return found
 
 

@@ -35,7 +35,9 @@ class DuplicateRules(DetectorRules):
     @model_validator(mode="after")
     def _extreme_above_block(self) -> Self:
         if self.extreme_repeats <= max(self.max_repeats, self.max_near_repeats):
-            raise ValueError("extreme_repeats must be greater than max_repeats and max_near_repeats")
+            raise ValueError(
+                "extreme_repeats must be greater than max_repeats and max_near_repeats"
+            )
         return self
 
 

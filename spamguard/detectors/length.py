@@ -39,7 +39,9 @@ class LengthDetector(Detector[LengthRules]):
     def assess(self, context: Context) -> list[Finding]:
         """See `Detector.assess`."""
         rules, features = self.rules, context.features
-        found = [exceeds(features.lines, rules.max_lines, _LINES, rules.extreme_lines, _EXTREME_LINES)]
+        found = [
+            exceeds(features.lines, rules.max_lines, _LINES, rules.extreme_lines, _EXTREME_LINES)
+        ]
         # The extreme level counts raw code points: a megabyte of invisible padding is
         # abuse even though it shows nothing.
         if features.length > rules.extreme_chars:
@@ -49,6 +51,4 @@ class LengthDetector(Detector[LengthRules]):
         return [finding for finding in found if finding is not None]
 
 
-_TOO_LONG, _LINES, _EXTREME, _EXTREME_LINES = (
-    CATALOGUE[code] for code in LengthDetector.codes
-)
+_TOO_LONG, _LINES, _EXTREME, _EXTREME_LINES = (CATALOGUE[code] for code in LengthDetector.codes)

@@ -163,15 +163,16 @@ class MemoryStore:
         return session
 
     def _sweep(self, now: float) -> None:
-        for table in (self._sessions, self._concluded):
-            for _ in range(_SWEEP_PER_CALL):
-                if not table:
-                    break
-                key, value = next(iter(table.items()))
-                expires = value.expires if isinstance(value, _Session) else value
-                if expires > now:
-                    break
-                del table[key]
+        for _ in range(_SWEEP_PER_CALL):
+            oldest = next(iter(self._sessions.items()), None)
+            if oldest is None or oldest[1].expires > now:
+                break
+            del self._sessions[oldest[0]]
+        for _ in range(_SWEEP_PER_CALL):
+            first = next(iter(self._concluded.items()), None)
+            if first is None or first[1] > now:
+                break
+            del self._concluded[first[0]]
 
 
 def _trim(events: deque[Event], oldest: float) -> None:

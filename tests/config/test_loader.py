@@ -38,10 +38,12 @@ tenants:
     assert rules.defaults.urls.max_urls == 5
     assert rules.defaults.length == shipped.length
     acme = rules.resolve("acme", "other")
-    assert acme.monitor is True and acme.urls.max_urls == 5
+    assert acme.monitor is True
+    assert acme.urls.max_urls == 5
     assert acme.urls.deny_domains == frozenset({"evil.example"})
     iface = rules.resolve("acme", "297:1")
-    assert iface.urls.max_urls == 1 and iface.enabled is False
+    assert iface.urls.max_urls == 1
+    assert iface.enabled is False
     assert iface.monitor is True  # inherited from the tenant layer
     assert iface.urls.deny_domains == frozenset({"evil.example"})
     assert rules.resolve("unknown", "297:1") == rules.defaults
@@ -63,50 +65,85 @@ def _error(text: str) -> RulesError:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("version: 1\ndefaults:\n  urls:\n    max_url: 3\n",
-                     "rules.yaml:4: defaults.urls.max_url: unknown key 'max_url'; expected one of: "
-                     "allow_domains, deny_domains, enabled, extreme_urls, max_urls, monitor",
-                     id="unknown-key"),
-        pytest.param("version: 1\ndefaults:\n  urls:\n    max_urls: three\n",
-                     "rules.yaml:4: defaults.urls.max_urls: expected a valid integer, got 'three'",
-                     id="wrong-type"),
-        pytest.param('version: 1\ndefaults:\n  urls:\n    max_urls: "3"\n',
-                     "rules.yaml:4: defaults.urls.max_urls: expected a valid integer, got '3'",
-                     id="quoted-number-is-not-a-number"),
-        pytest.param("version: 1\ndefaults:\n  emoji:\n    max_share: 1.5\n",
-                     "rules.yaml:4: defaults.emoji.max_share: expected less than or equal to 1, "
-                     "got 1.5", id="out-of-range"),
-        pytest.param("version: 1\ntenants:\n  acme:\n    length:\n      max_chars: 90000\n",
-                     "rules.yaml:4: tenants.acme.length: extreme_chars must be greater than "
-                     "max_chars", id="cross-field-in-tenant"),
-        pytest.param("version: 1\ntenants:\n  acme:\n    interfaces:\n      web:\n"
-                     "        burst:\n          windows:\n            - {seconds: -1, "
-                     "max_messages: 3}\n",
-                     "rules.yaml:8: tenants.acme.interfaces.web.burst.windows[0].seconds: "
-                     "expected greater than 0, got -1", id="interface-list-item"),
+        pytest.param(
+            "version: 1\ndefaults:\n  urls:\n    max_url: 3\n",
+            "rules.yaml:4: defaults.urls.max_url: unknown key 'max_url'; expected one of: "
+            "allow_domains, deny_domains, enabled, extreme_urls, max_urls, monitor",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "version: 1\ndefaults:\n  urls:\n    max_urls: three\n",
+            "rules.yaml:4: defaults.urls.max_urls: expected a valid integer, got 'three'",
+            id="wrong-type",
+        ),
+        pytest.param(
+            'version: 1\ndefaults:\n  urls:\n    max_urls: "3"\n',
+            "rules.yaml:4: defaults.urls.max_urls: expected a valid integer, got '3'",
+            id="quoted-number-is-not-a-number",
+        ),
+        pytest.param(
+            "version: 1\ndefaults:\n  emoji:\n    max_share: 1.5\n",
+            "rules.yaml:4: defaults.emoji.max_share: expected less than or equal to 1, got 1.5",
+            id="out-of-range",
+        ),
+        pytest.param(
+            "version: 1\ntenants:\n  acme:\n    length:\n      max_chars: 90000\n",
+            "rules.yaml:4: tenants.acme.length: extreme_chars must be greater than max_chars",
+            id="cross-field-in-tenant",
+        ),
+        pytest.param(
+            "version: 1\ntenants:\n  acme:\n    interfaces:\n      web:\n"
+            "        burst:\n          windows:\n            - {seconds: -1, "
+            "max_messages: 3}\n",
+            "rules.yaml:8: tenants.acme.interfaces.web.burst.windows[0].seconds: "
+            "expected greater than 0, got -1",
+            id="interface-list-item",
+        ),
         pytest.param("version: 2\n", "rules.yaml:1: version: expected 1, got 2", id="version"),
-        pytest.param("defaults: {}\n", "rules.yaml:1: version: missing; expected `version: 1`",
-                     id="no-version"),
-        pytest.param("version: 1\nlimits: {}\n", "rules.yaml:2: limits: unknown key 'limits'; "
-                     "expected one of: version, defaults, tenants", id="unknown-top-level"),
-        pytest.param("version: 1\ndefaults:\n  monitor: true\n  monitor: false\n",
-                     "rules.yaml:4: defaults.monitor: duplicate key 'monitor' (first at line 3)",
-                     id="duplicate-key"),
-        pytest.param("version: 1\ndefaults: [1, 2]\n", "rules.yaml:2: defaults: expected a mapping",
-                     id="defaults-not-mapping"),
-        pytest.param("version: 1\ndefaults:\n  urls: {max_urls: 3\n",
-                     "rules.yaml:4: invalid YAML", id="broken-yaml"),
-        pytest.param("version: 1\ntenants:\n  acme:\n    interfaces:\n      297:1: {}\n",
-                     "rules.yaml:5: tenants.acme.interfaces: key '297:1' is read as int, not text; "
-                     "quote it", id="unquoted-numeric-interface"),
-        pytest.param("version: 1\ntenants:\n  off: {}\n",
-                     "rules.yaml:3: tenants: key 'off' is read as bool, not text; quote it",
-                     id="tenant-named-off"),
-        pytest.param("- 1\n- 2\n", "rules.yaml:1: expected a mapping with `version: 1`",
-                     id="not-a-mapping"),
-        pytest.param("version: 1\ndefaults:\n  notices:\n    block: 'Blocked (SG201)'\n",
-                     "rules.yaml:4: defaults.notices.block: a notice must not reveal reason codes",
-                     id="notice-reveals-code"),
+        pytest.param(
+            "defaults: {}\n",
+            "rules.yaml:1: version: missing; expected `version: 1`",
+            id="no-version",
+        ),
+        pytest.param(
+            "version: 1\nlimits: {}\n",
+            "rules.yaml:2: limits: unknown key 'limits'; "
+            "expected one of: version, defaults, tenants",
+            id="unknown-top-level",
+        ),
+        pytest.param(
+            "version: 1\ndefaults:\n  monitor: true\n  monitor: false\n",
+            "rules.yaml:4: defaults.monitor: duplicate key 'monitor' (first at line 3)",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "version: 1\ndefaults: [1, 2]\n",
+            "rules.yaml:2: defaults: expected a mapping",
+            id="defaults-not-mapping",
+        ),
+        pytest.param(
+            "version: 1\ndefaults:\n  urls: {max_urls: 3\n",
+            "rules.yaml:4: invalid YAML",
+            id="broken-yaml",
+        ),
+        pytest.param(
+            "version: 1\ntenants:\n  acme:\n    interfaces:\n      297:1: {}\n",
+            "rules.yaml:5: tenants.acme.interfaces: key '297:1' is read as int, not text; quote it",
+            id="unquoted-numeric-interface",
+        ),
+        pytest.param(
+            "version: 1\ntenants:\n  off: {}\n",
+            "rules.yaml:3: tenants: key 'off' is read as bool, not text; quote it",
+            id="tenant-named-off",
+        ),
+        pytest.param(
+            "- 1\n- 2\n", "rules.yaml:1: expected a mapping with `version: 1`", id="not-a-mapping"
+        ),
+        pytest.param(
+            "version: 1\ndefaults:\n  notices:\n    block: 'Blocked (SG201)'\n",
+            "rules.yaml:4: defaults.notices.block: a notice must not reveal reason codes",
+            id="notice-reveals-code",
+        ),
     ],
 )
 def test_errors_are_precise(text: str, expected: str) -> None:
