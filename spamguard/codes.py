@@ -184,8 +184,10 @@ _ENTRIES = (
         "length",
         "The message is so long that the engagement is terminated.",
         _T,
-        "{observed} characters > {limit}",
-        "Measured on the whole message, beyond the analysis cap. Tune `length.extreme_chars`.",
+        "{observed} code points > {limit}",
+        "Measured in code points on the whole message, beyond the analysis cap and with "
+        "invisible characters included: a megabyte of zero-width padding is abuse even "
+        "though it shows nothing. Tune `length.extreme_chars`.",
     ),
     Code(
         "SG104",
