@@ -14,7 +14,7 @@ from spamguard.message import Message, Role, SessionKey
 from spamguard.policy import CompiledPolicy, Decision, compile_policy
 from spamguard.stores.base import Event, Outcome, SessionStore, Snapshot
 from spamguard.stores.memory import MemoryStore
-from spamguard.text import TextFeatures, analyse
+from spamguard.text import TextFeatures, analyse, unanalysed
 from spamguard.verdict import Action, Reason, Verdict
 
 __all__ = ["Engine"]
@@ -123,8 +123,7 @@ class Engine:
             return analyse(message.text, policy.limits), []
         except Exception:  # a bug of ours must not take the chat down: fail open, loudly
             logger.exception("spamguard: text analysis failed", extra=message.describe())
-            features = analyse("", policy.limits)
-            return features, [_ERROR.reason(acted=False, observed="analysis")]
+            return unanalysed(message.text), [_ERROR.reason(acted=False, observed="analysis")]
 
     def _decide(
         self,

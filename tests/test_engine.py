@@ -265,3 +265,21 @@ def test_burst_blocks_then_terminates(make_engine: EngineFactory, clock: FakeClo
     assert actions[:8] == ["allow"] * 8
     assert actions[8] == "block"  # 9 posts within 10 s > 8
     assert actions[20] == "terminate"  # 21 posts within 10 s > 20
+
+
+def test_analysis_crash_fails_open_and_still_judges_size(
+    make_engine: EngineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import spamguard.engine
+
+    def boom(text: str, limits: object) -> object:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(spamguard.engine, "analyse", boom)
+    engine = make_engine()
+    fine = engine.check(Message(text="hello there", session="s"))
+    assert fine.action is Action.ALLOW
+    assert fine.codes == ("SG007",)
+    huge = engine.check(Message(text="x" * 60_000, session="t"))
+    assert huge.action is Action.TERMINATE
+    assert "SG103" in huge.codes

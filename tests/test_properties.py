@@ -52,8 +52,8 @@ defaults:
   length: {max_chars: 4000, max_lines: 120}
   urls: {max_urls: 6}
   duplicates: {max_repeats: 4, max_near_repeats: 5}
-  emoji: {max_emoji: 60, max_share: 0.9}
-  symbols: {max_share: 0.8, max_run: 48, max_marks: 12}
+  emoji: {max_emoji: 100, max_share: 0.9}
+  symbols: {max_share: 0.95, max_run: 200, max_marks: 12}
   burst:
     windows:
       - {seconds: 10, max_messages: 16, extreme_messages: 20, max_chars: 12000}

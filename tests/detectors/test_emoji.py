@@ -17,14 +17,14 @@ CAPTION = "Our family photos from the trip to the lake: "  # keeps the share low
     [
         pytest.param("thanks 🙏😊", [], id="a-couple"),
         pytest.param("❤️❤️❤️", [], id="short-reaction"),
-        pytest.param("🎉" * 31, ["SG401"], id="count"),
+        pytest.param("🎉" * 51, ["SG401"], id="count"),
         pytest.param("🎉" * 301, ["SG403"], id="extreme"),
         pytest.param("great 😂😂😂😂😂😂😂😂😂😂😂😂😂😂😂", ["SG402"], id="share"),
         pytest.param("Thank you so much for the help today 😊😊😊", [], id="friendly"),
-        pytest.param(CAPTION + FAMILY * 30, [], id="zwj-families-are-one-each"),
-        pytest.param(CAPTION + FAMILY * 31, ["SG401"], id="zwj-families-over-the-limit"),
-        pytest.param(CAPTION + "🇯🇵🇫🇷🇺🇸🇩🇪🇬🇧" * 6, [], id="thirty-flags"),
-        pytest.param(CAPTION + "🇯🇵🇫🇷🇺🇸🇩🇪🇬🇧" * 7, ["SG401"], id="thirty-five-flags"),
+        pytest.param(CAPTION + FAMILY * 50, [], id="zwj-families-are-one-each"),
+        pytest.param(CAPTION + FAMILY * 51, ["SG401"], id="zwj-families-over-the-limit"),
+        pytest.param(CAPTION + "🇯🇵🇫🇷🇺🇸🇩🇪🇬🇧" * 10, [], id="fifty-flags"),
+        pytest.param(CAPTION + "🇯🇵🇫🇷🇺🇸🇩🇪🇬🇧" * 11, ["SG401"], id="fifty-five-flags"),
         pytest.param("😂" * 12, ["SG402"], id="only-emoji"),
         pytest.param(
             "注文した商品がまだ届いていません。確認していただけますか？", [], id="cjk-is-not-emoji"

@@ -32,9 +32,11 @@ def _zalgo(text: str, marks: int) -> str:
         pytest.param(STACK_TRACE, [], id="stack-trace"),
         pytest.param(JSON, [], id="json-snippet"),
         pytest.param("$$$ !!! ### *** @@@ %%% ^^^ &&& ((( ))) ~~~ +++ ===", ["SG501"], id="noise"),
-        pytest.param("▬▬▬ஜ۩۞۩ஜ▬▬▬ ★彡 FREE 彡★ ▬▬▬ஜ۩۞۩ஜ▬▬▬ ♥♥♥ ☆☆☆", ["SG501"], id="banner"),
+        pytest.param("▬▬▬ஜ۩۞۩ஜ▬▬▬ ★彡 FREE 彡★ ▬▬▬ஜ۩۞۩ஜ▬▬▬ ♥♥♥ ☆☆☆", [], id="fan-banner"),
+        pytest.param("▬▬▬▬۩۞۩▬▬▬▬ ★☆★☆★☆ ♥♥♥ ▬▬▬▬۩۞۩▬▬▬▬ ★☆★☆★☆ $$$", ["SG501"], id="all-symbols"),
+        pytest.param("So happy!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", [], id="emphasis"),
         pytest.param(
-            "No way, that is not what I ordered at all" + "!" * 25, ["SG502"], id="long-run"
+            "No way, that is not what I ordered at all" + "!" * 101, ["SG502"], id="long-run"
         ),
         pytest.param("loooooool", [], id="expressive-run"),
         pytest.param("=" * 1001, ["SG504", "SG501"], id="extreme-run"),

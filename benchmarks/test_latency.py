@@ -1,0 +1,184 @@
+"""First latency figures: `Engine.check`, `analyse` and each detector on a realistic mix.
+
+Every benchmark times one call per round over ``ROUNDS`` rounds, each round taking the
+next message of the mix, so the raw timings are a per-message latency distribution
+(p50/p99 in ``extra_info``). A trivial function over the same messages, measured in the
+same run, is the baseline: it shows what the harness itself costs per round.
+
+Run with ``python -m pytest benchmarks --benchmark-only`` (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import statistics
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytest
+from messages import Mix, build_mix, replay
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from spamguard import Action, Engine, Message, load_rules
+from spamguard.detectors import Context
+from spamguard.policy import CompiledPolicy, compile_policy
+from spamguard.stores import MemoryStore
+from spamguard.stores.base import Event
+from spamguard.text import analyse
+
+if TYPE_CHECKING:  # the fixture comes from conftest.py, which pytest loads itself
+    from conftest import LatencyReport
+
+MIX_SIZE = 2_000
+"""Messages in one cycle of the mix."""
+ROUNDS = 20_000
+"""Measured calls per benchmark: ten cycles of the mix."""
+WARMUP_ROUNDS = 2_000
+"""Unmeasured calls before them: one cycle, to fill caches and session windows."""
+
+POLICY: CompiledPolicy = compile_policy(load_rules().defaults)
+DETECTORS = {detector.name: detector for detector, _ in POLICY.detectors}
+
+
+def _measure(benchmark: BenchmarkFixture, function: Callable[[], None]) -> None:
+    """Time ``function`` once per round: ``ROUNDS`` rounds after ``WARMUP_ROUNDS``."""
+    benchmark.pedantic(function, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+
+
+def _p50_by_kind(benchmark: BenchmarkFixture, mix: Mix) -> None:
+    """Store the median per message kind: where the time goes, beyond one p50 and p99.
+
+    Round ``i`` handled message ``WARMUP_ROUNDS + i`` of the cycling stream.
+    """
+    if benchmark.stats is None:  # --benchmark-disable
+        return
+    timings: dict[str, list[float]] = {kind: [] for kind in mix.counts()}
+    for index, duration in enumerate(benchmark.stats.stats.data, start=WARMUP_ROUNDS):
+        timings[mix.kinds[index % len(mix.kinds)]].append(duration)
+    benchmark.extra_info["p50_us_by_kind"] = {
+        kind: round(statistics.median(values) * 1e6, 2) for kind, values in timings.items()
+    }
+
+
+class _ErrorCounter(logging.Handler):
+    """Counts the ERROR records of the engine's fail-open paths; ignores the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Count the record."""
+        self.count += 1
+
+
+@pytest.fixture(scope="module")
+def mix() -> Mix:
+    """One cycle of the message mix."""
+    return build_mix(MIX_SIZE)
+
+
+@pytest.fixture(scope="module")
+def stream(mix: Mix) -> list[Message]:
+    """Every message the warm-up and measured rounds check, time moving forward throughout."""
+    return replay(mix.messages, WARMUP_ROUNDS + ROUNDS)
+
+
+@pytest.fixture(scope="module")
+def contexts(mix: Mix) -> list[Context]:
+    """The detector input of every message of one cycle, as the engine would build it.
+
+    The store is only ever asked to ``begin`` (nothing is settled), so no session is
+    concluded and every message gets a context with its sender's earlier posts.
+    """
+    store = MemoryStore()
+    result = []
+    for message in mix.messages:
+        assert message.ts is not None
+        features = analyse(message.text, POLICY.limits)
+        event = Event(message.ts, features.fingerprint, features.key, features.chars)
+        snapshot = store.begin(
+            message.sender_key, event, message.transaction_id, POLICY.retention, message.ts
+        )
+        result.append(Context(features, snapshot.events, message.ts))
+    return result
+
+
+def test_baseline(
+    benchmark: BenchmarkFixture, stream: list[Message], latency: LatencyReport
+) -> None:
+    """A trivial per-message function: the harness cost every other figure includes."""
+    chars: dict[str, int] = {}
+    messages = iter(stream)
+
+    def trivial() -> None:
+        message = next(messages)
+        chars[message.session] = chars.get(message.session, 0) + len(message.text)
+
+    _measure(benchmark, trivial)
+    latency.record(benchmark, baseline=True)
+
+
+def test_check(
+    benchmark: BenchmarkFixture,
+    mix: Mix,
+    stream: list[Message],
+    latency: LatencyReport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`Engine.check` end to end with the shipped rules and a fresh in-memory store.
+
+    Block and terminate verdicts are logged at WARNING; the records are still created,
+    but kept from pytest's log capture, whose cost (and the memory of the records it
+    retains) is the test runner's, not spamguard's.
+    """
+    spamguard_logger = logging.getLogger("spamguard")
+    monkeypatch.setattr(spamguard_logger, "propagate", False)
+    failures = _ErrorCounter()
+    spamguard_logger.addHandler(failures)
+    engine = Engine()
+    actions = dict.fromkeys(Action, 0)  # verdicts are counted, not kept: no GC build-up
+    messages = iter(stream)
+
+    def check_next() -> None:
+        actions[engine.check(next(messages)).action] += 1
+
+    try:
+        _measure(benchmark, check_next)
+    finally:
+        spamguard_logger.removeHandler(failures)
+    # Figures of the fail-open path (analysis or a detector raised) would mean nothing.
+    assert failures.count == 0, f"the engine logged {failures.count} errors"
+    latency.record(benchmark)
+    _p50_by_kind(benchmark, mix)
+    # Warm-up rounds included: the share of each action over the whole stream.
+    benchmark.extra_info["actions"] = {action.value: n for action, n in actions.items()}
+
+
+def test_analyse(benchmark: BenchmarkFixture, mix: Mix, latency: LatencyReport) -> None:
+    """`analyse` alone, with the shipped limits."""
+    texts = itertools.cycle([message.text for message in mix.messages])
+    limits = POLICY.limits
+
+    def analyse_next() -> None:
+        analyse(next(texts), limits)
+
+    _measure(benchmark, analyse_next)
+    latency.record(benchmark)
+    _p50_by_kind(benchmark, mix)
+
+
+@pytest.mark.parametrize("name", list(DETECTORS))
+def test_detector(
+    benchmark: BenchmarkFixture, name: str, contexts: list[Context], latency: LatencyReport
+) -> None:
+    """One detector's `assess` alone, on precomputed contexts."""
+    detector = DETECTORS[name]
+    cycle = itertools.cycle(contexts)
+
+    def assess_next() -> None:
+        detector.assess(next(cycle))
+
+    _measure(benchmark, assess_next)
+    latency.record(benchmark)
