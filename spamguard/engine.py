@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from spamguard.codes import CATALOGUE
 from spamguard.config import Rules, load_rules
 from spamguard.detectors import Context
-from spamguard.message import Message, Role, SessionKey
+from spamguard.message import Message, Role, SenderKey, SessionKey
 from spamguard.policy import CompiledPolicy, Decision, compile_policy
-from spamguard.stores.base import Event, Outcome, SessionStore, Snapshot
+from spamguard.stores.base import Event, Outcome, Retention, SessionStore, Snapshot
 from spamguard.stores.memory import MemoryStore
 from spamguard.text import TextFeatures, analyse, unanalysed
 from spamguard.verdict import Action, Reason, Verdict
@@ -66,35 +67,27 @@ class Engine:
 
     def check(self, message: Message) -> Verdict:
         """Judge one posted message. Never raises because of the message's content."""
-        now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
-        early = self._early_exit(message, policy)
-        if early is not None:
-            return self._emit(message, policy, early, now)
-        features, errors = self._analyse(message, policy)
-        event = Event(now, features.fingerprint, features.key, features.chars)
-        key, txn, retention = message.sender_key, message.transaction_id, policy.retention
-        snapshot = self.store.begin(key, event, txn, retention, now)
-        decision = self._decide(policy, features, snapshot, now, errors)
-        if decision.action is not Action.ALLOW and not (snapshot.concluded or snapshot.replay):
-            outcome = Outcome(decision.action, tuple(r.code for r in decision.reasons if r.acted))
-            self.store.settle(key, txn, outcome, retention, now)
-        return self._emit(message, policy, decision, now)
+        post = self._prepare(message)
+        if isinstance(post, Verdict):
+            return post
+        snapshot = self.store.begin(*post.store_args())
+        decision = self._decide(post, snapshot)
+        outcome = _outcome(decision, snapshot)
+        if outcome is not None:
+            self.store.settle(*post.settle_args(outcome))
+        return self._emit(message, post.policy, decision, post.now)
 
     async def acheck(self, message: Message) -> Verdict:
-        """The asyncio twin of `check`: same verdicts, store calls awaited."""
-        now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
-        early = self._early_exit(message, policy)
-        if early is not None:
-            return self._emit(message, policy, early, now)
-        features, errors = self._analyse(message, policy)
-        event = Event(now, features.fingerprint, features.key, features.chars)
-        key, txn, retention = message.sender_key, message.transaction_id, policy.retention
-        snapshot = await self.store.abegin(key, event, txn, retention, now)
-        decision = self._decide(policy, features, snapshot, now, errors)
-        if decision.action is not Action.ALLOW and not (snapshot.concluded or snapshot.replay):
-            outcome = Outcome(decision.action, tuple(r.code for r in decision.reasons if r.acted))
-            await self.store.asettle(key, txn, outcome, retention, now)
-        return self._emit(message, policy, decision, now)
+        """The asyncio twin of `check`: the same steps, with the store calls awaited."""
+        post = self._prepare(message)
+        if isinstance(post, Verdict):
+            return post
+        snapshot = await self.store.abegin(*post.store_args())
+        decision = self._decide(post, snapshot)
+        outcome = _outcome(decision, snapshot)
+        if outcome is not None:
+            await self.store.asettle(*post.settle_args(outcome))
+        return self._emit(message, post.policy, decision, post.now)
 
     def end_session(self, tenant: str, interface: str, session: str) -> None:
         """Free an engagement's state once it has ended normally."""
@@ -125,14 +118,17 @@ class Engine:
             logger.exception("spamguard: text analysis failed", extra=message.describe())
             return unanalysed(message.text), [_ERROR.reason(acted=False, observed="analysis")]
 
-    def _decide(
-        self,
-        policy: CompiledPolicy,
-        features: TextFeatures,
-        snapshot: Snapshot,
-        now: float,
-        errors: list[Reason],
-    ) -> Decision:
+    def _prepare(self, message: Message) -> _Post | Verdict:
+        """Everything before the store: the policy, early exits and the text analysis."""
+        now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
+        early = self._early_exit(message, policy)
+        if early is not None:
+            return self._emit(message, policy, early, now)
+        features, errors = self._analyse(message, policy)
+        return _Post(message, policy, now, features, errors)
+
+    def _decide(self, post: _Post, snapshot: Snapshot) -> Decision:
+        policy, features, now = post.policy, post.features, post.now
         if snapshot.concluded:
             return Decision(Action.TERMINATE, Action.TERMINATE, (_CONCLUDED.reason(acted=True),))
         if snapshot.replay is not None:
@@ -140,7 +136,7 @@ class Engine:
             reasons = [_RETRY.reason(acted=False, observed=recorded.value)]
             reasons += [_replayed(code, recorded) for code in snapshot.replay.codes]
             return Decision(recorded, recorded, tuple(reasons))
-        reasons = errors + _cap_reasons(features, policy)
+        reasons = post.errors + _cap_reasons(features, policy)
         context = Context(features, snapshot.events, now)
         for detector, monitor in policy.detectors:
             try:
@@ -182,6 +178,36 @@ class Engine:
         if self._on_verdict is not None:
             self._on_verdict(verdict)
         return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """A message on its way through one check, between the analysis and the store."""
+
+    message: Message
+    policy: CompiledPolicy
+    now: float
+    features: TextFeatures
+    errors: list[Reason]
+
+    def store_args(self) -> tuple[SenderKey, Event, str | None, Retention, float]:
+        features = self.features
+        event = Event(self.now, features.fingerprint, features.key, features.chars)
+        message = self.message
+        return message.sender_key, event, message.transaction_id, self.policy.retention, self.now
+
+    def settle_args(
+        self, outcome: Outcome
+    ) -> tuple[SenderKey, str | None, Outcome, Retention, float]:
+        message = self.message
+        return message.sender_key, message.transaction_id, outcome, self.policy.retention, self.now
+
+
+def _outcome(decision: Decision, snapshot: Snapshot) -> Outcome | None:
+    """What `settle` must record: only a fresh block or terminate (retries are recorded)."""
+    if decision.action is Action.ALLOW or snapshot.concluded or snapshot.replay is not None:
+        return None
+    return Outcome(decision.action, tuple(r.code for r in decision.reasons if r.acted))
 
 
 def _cap_reasons(features: TextFeatures, policy: CompiledPolicy) -> list[Reason]:
