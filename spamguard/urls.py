@@ -324,6 +324,10 @@ def _classify(host: str, *, scheme: bool, port_or_path: bool, defanged: bool) ->
         return "www" if _looks_like_tld(tld) else None
     if tld not in _TLDS:
         return None
+    if host[: host.find(".")].isdigit() and not (port_or_path or defanged):
+        # A numbered list written without spaces ("1.it won't start 2.it beeps") is not
+        # a list of Italian domains; no real site is named by a number alone.
+        return None
     if port_or_path or defanged or tld in _PATHLESS_TLDS:
         return "bare"
     return None

@@ -161,6 +161,11 @@ POSITIVES = [
         ],
         id="separated-by-punctuation",
     ),
+    pytest.param(
+        "163.com/news and 1.it",
+        [("163.com/news", "163.com", BARE, False)],
+        id="numeric-name-with-path",
+    ),
 ]
 
 
@@ -189,6 +194,7 @@ NEGATIVES = [
     pytest.param("2.0.0.1", id="dotted-quad-without-path"),
     pytest.param("1.2.3.4:99999", id="dotted-quad-with-impossible-port"),
     pytest.param("3.14", id="3.14"),
+    pytest.param("1.it won't start 2.it beeps 3.it's hot 4.it smells", id="numbered-list"),
     pytest.param("999.1.1.1/x", id="octet-out-of-range"),
     pytest.param("http://999.1.1.1/x", id="octet-out-of-range-with-scheme"),
     pytest.param("done.now", id="done.now"),
