@@ -12,7 +12,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spamguard.engine import Engine
@@ -143,17 +143,7 @@ def replay(engine: Engine, lines: Iterable[CorpusLine]) -> Iterator[ReplayRecord
     clock = 0.0
     for item in lines:
         clock = item.ts if item.ts is not None else clock + 1.0
-        message = item.message
-        timed = Message(
-            text=message.text,
-            session=message.session,
-            tenant=message.tenant,
-            interface=message.interface,
-            role=message.role,
-            sender=message.sender,
-            ts=clock,
-            transaction_id=message.transaction_id,
-        )
+        timed = replace(item.message, ts=clock)
         yield ReplayRecord(item.line, timed, item.label, engine.check(timed))
 
 

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -88,16 +89,9 @@ def _check(args: argparse.Namespace) -> int:
             item = parse_line(number, raw)
         except CorpusError as exc:
             raise UsageError(f"<stdin> {exc}") from exc
-        message = item.message if item.ts is None else _with_ts(item)
+        message = item.message if item.ts is None else replace(item.message, ts=item.ts)
         _print_json(engine.check(message).to_dict())
     return EXIT_OK
-
-
-def _with_ts(item: CorpusLine) -> Message:
-    m = item.message
-    return Message(
-        m.text, m.session, m.tenant, m.interface, m.role, m.sender, item.ts, m.transaction_id
-    )
 
 
 def _validate(args: argparse.Namespace) -> int:
