@@ -157,6 +157,20 @@ _ENTRIES = (
         "URL extraction stops after `limits.scan_urls` links. The count is already far "
         "above any sensible `urls.extreme_urls`, so the verdict does not change.",
     ),
+    Code(
+        "SG009",
+        "store-unavailable",
+        "engine",
+        "The session store failed; the tenant's `on_store_error` policy decided.",
+        _B,
+        "session store unavailable ({observed})",
+        "The shared session store (Redis) did not answer: refused, timed out, or lost. "
+        "The post is judged on its own (no history, no strikes) and the tenant's "
+        "`on_store_error` decides the rest: `allow` lets it through (this code is then "
+        "informational), `block` blocks it. When the store fails only while recording a "
+        "block or termination, the verdict stands and this code says the record is missing. "
+        "The store is retried after `store.cooldown_s`; recovery is logged.",
+    ),
     # -- length --------------------------------------------------------------------------
     Code(
         "SG101",

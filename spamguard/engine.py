@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spamguard.codes import CATALOGUE
 from spamguard.config import Rules, load_rules
 from spamguard.detectors import Context
+from spamguard.errors import StoreError
 from spamguard.message import Message, Role, SenderKey, SessionKey
 from spamguard.policy import CompiledPolicy, Decision, compile_policy
 from spamguard.stores.base import Event, Outcome, Retention, SessionStore, Snapshot
+from spamguard.stores.factory import STORE_URL_ENV, store_from_url
 from spamguard.stores.memory import MemoryStore
+from spamguard.stores.redis import RedisStore
 from spamguard.text import TextFeatures, analyse, unanalysed
 from spamguard.verdict import Action, Reason, Verdict
 
@@ -26,7 +30,7 @@ logger.addHandler(logging.NullHandler())
 _DISABLED, _AGENT_BYPASS, _SYSTEM, _RETRY, _CONCLUDED, _CAPPED, _ERROR = (
     CATALOGUE[code] for code in ("SG001", "SG002", "SG003", "SG004", "SG005", "SG006", "SG007")
 )
-_URLS_CAPPED = CATALOGUE["SG008"]
+_URLS_CAPPED, _STORE_DOWN = CATALOGUE["SG008"], CATALOGUE["SG009"]
 
 
 class Engine:
@@ -34,24 +38,29 @@ class Engine:
 
     Args:
         rules: A `Rules` object, a path to a rules file, or None for the shipped rules.
-        store: Where session state lives; an in-memory store when None.
+        store: Where session state lives: a store, or a store URL such as
+            ``redis://host:6379/0`` (see `store_from_url`). When None: the URL in the
+            ``SPAMGUARD_STORE_URL`` environment variable, else the rules file's
+            ``store:`` section, else this process's memory.
         clock: The time for messages that carry none (Unix seconds).
         on_verdict: Called with every verdict, e.g. to count metrics.
 
     Raises:
         RulesError: the rules file is invalid.
+        ValueError: the store URL is not valid.
+        SpamguardError: the store URL needs an extra that is not installed.
     """
 
     def __init__(
         self,
         rules: Rules | str | Path | None = None,
         *,
-        store: SessionStore | None = None,
+        store: SessionStore | str | None = None,
         clock: Callable[[], float] = time.time,
         on_verdict: Callable[[Verdict], None] | None = None,
     ) -> None:
         self.rules = rules if isinstance(rules, Rules) else load_rules(rules)
-        self.store: SessionStore = store if store is not None else MemoryStore()
+        self.store: SessionStore = _pick_store(store, self.rules)
         self._clock = clock
         self._on_verdict = on_verdict
         self._defaults = compile_policy(self.rules.defaults)
@@ -70,11 +79,17 @@ class Engine:
         post = self._prepare(message)
         if isinstance(post, Verdict):
             return post
-        snapshot = self.store.begin(*post.store_args())
-        decision = self._decide(post, snapshot)
-        outcome = _outcome(decision, snapshot)
+        try:
+            snapshot, failure = self.store.begin(*post.store_args()), None
+        except Exception as exc:
+            snapshot, failure = Snapshot(), self._store_failure("begin", exc, post.policy)
+        decision = self._decide(post, snapshot, failure)
+        outcome = _outcome(decision, snapshot, failure)
         if outcome is not None:
-            self.store.settle(*post.settle_args(outcome))
+            try:
+                self.store.settle(*post.settle_args(outcome))
+            except Exception as exc:
+                decision = _noted(decision, self._store_failure("settle", exc, None))
         return self._emit(message, post.policy, decision, post.now)
 
     async def acheck(self, message: Message) -> Verdict:
@@ -82,11 +97,17 @@ class Engine:
         post = self._prepare(message)
         if isinstance(post, Verdict):
             return post
-        snapshot = await self.store.abegin(*post.store_args())
-        decision = self._decide(post, snapshot)
-        outcome = _outcome(decision, snapshot)
+        try:
+            snapshot, failure = await self.store.abegin(*post.store_args()), None
+        except Exception as exc:
+            snapshot, failure = Snapshot(), self._store_failure("begin", exc, post.policy)
+        decision = self._decide(post, snapshot, failure)
+        outcome = _outcome(decision, snapshot, failure)
         if outcome is not None:
-            await self.store.asettle(*post.settle_args(outcome))
+            try:
+                await self.store.asettle(*post.settle_args(outcome))
+            except Exception as exc:
+                decision = _noted(decision, self._store_failure("settle", exc, None))
         return self._emit(message, post.policy, decision, post.now)
 
     def end_session(self, tenant: str, interface: str, session: str) -> None:
@@ -127,7 +148,20 @@ class Engine:
         features, errors = self._analyse(message, policy)
         return _Post(message, policy, now, features, errors)
 
-    def _decide(self, post: _Post, snapshot: Snapshot) -> Decision:
+    @staticmethod
+    def _store_failure(operation: str, exc: Exception, policy: CompiledPolicy | None) -> Reason:
+        """SG009 for a failed store call; it acts when `policy` says ``on_store_error: block``.
+
+        The store has logged what happened (once per outage); a store that raises anything
+        but `StoreError` has a bug, which is logged here with its traceback.
+        """
+        if not isinstance(exc, StoreError):
+            logger.exception("spamguard: session store %s raised", operation)
+        acted = policy is not None and policy.rules.on_store_error == "block"
+        observed = str(exc) if isinstance(exc, StoreError) else f"{operation}: {exc!r}"
+        return _STORE_DOWN.reason(acted=acted, observed=observed[:200])
+
+    def _decide(self, post: _Post, snapshot: Snapshot, failure: Reason | None) -> Decision:
         policy, features, now = post.policy, post.features, post.now
         if snapshot.concluded:
             return Decision(Action.TERMINATE, Action.TERMINATE, (_CONCLUDED.reason(acted=True),))
@@ -137,6 +171,8 @@ class Engine:
             reasons += [_replayed(code, recorded) for code in snapshot.replay.codes]
             return Decision(recorded, recorded, tuple(reasons))
         reasons = post.errors + _cap_reasons(features, policy)
+        if failure is not None:
+            reasons.append(failure)
         context = Context(features, snapshot.events, now)
         for detector, monitor in policy.detectors:
             try:
@@ -203,11 +239,45 @@ class _Post:
         return message.sender_key, message.transaction_id, outcome, self.policy.retention, self.now
 
 
-def _outcome(decision: Decision, snapshot: Snapshot) -> Outcome | None:
-    """What `settle` must record: only a fresh block or terminate (retries are recorded)."""
-    if decision.action is Action.ALLOW or snapshot.concluded or snapshot.replay is not None:
+def _pick_store(store: SessionStore | str | None, rules: Rules) -> SessionStore:
+    if store is None:
+        url = os.environ.get(STORE_URL_ENV)
+        if url:
+            try:
+                return store_from_url(url)
+            except ValueError as exc:
+                raise ValueError(f"environment variable {STORE_URL_ENV}: {exc}") from None
+        if rules.store is not None:
+            config = rules.store
+            if config.url.startswith("memory://"):
+                return store_from_url(config.url)
+            return RedisStore(
+                config.url,
+                timeout_s=config.timeout_s,
+                cooldown_s=config.cooldown_s,
+                namespace=config.namespace,
+            )
+        return MemoryStore()
+    if isinstance(store, str):
+        return store_from_url(store)
+    return store
+
+
+def _outcome(decision: Decision, snapshot: Snapshot, failure: Reason | None) -> Outcome | None:
+    """What `settle` must record: only a fresh block or terminate (retries are recorded).
+
+    Nothing is recorded when `begin` failed: the store is down.
+    """
+    if decision.action is Action.ALLOW or failure is not None:
+        return None
+    if snapshot.concluded or snapshot.replay is not None:
         return None
     return Outcome(decision.action, tuple(r.code for r in decision.reasons if r.acted))
+
+
+def _noted(decision: Decision, reason: Reason) -> Decision:
+    """The decision with one more informational reason."""
+    return replace(decision, reasons=(*decision.reasons, reason))
 
 
 def _cap_reasons(features: TextFeatures, policy: CompiledPolicy) -> list[Reason]:

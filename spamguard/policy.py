@@ -80,10 +80,13 @@ def compile_policy(rules: PolicyRules) -> CompiledPolicy:
             detectors.append((detector_class(section), rules.monitor or section.monitor))
     limits = rules.limits
     window_s = max((d.window_s for d, _ in detectors), default=0.0)
+    max_events = max((d.events_needed for d, _ in detectors), default=0)
     retention = Retention(
         window_s=window_s,
-        max_events=max((d.events_needed for d, _ in detectors), default=0),
+        max_events=max_events,
+        keys_needed=min(max_events, max((d.keys_needed for d, _ in detectors), default=0)),
         strike_window_s=rules.strikes.window_s,
+        max_strikes=rules.strikes.max_blocks + 1 if rules.strikes.enabled else 0,
         concluded_ttl_s=rules.session.concluded_ttl_s,
         max_transactions=rules.session.max_transactions,
     )

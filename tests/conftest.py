@@ -1,16 +1,18 @@
-"""Shared fixtures: engines built from YAML overlays, a fake clock, hypothesis profiles."""
+"""Shared fixtures: engines from YAML overlays, a fake clock, a real Redis, hypothesis."""
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from spamguard import Engine, Message, load_rules_text
-from spamguard.stores import MemoryStore
+from spamguard.stores import MemoryStore, RedisStore, SessionStore
+from tests.redis_server import RedisServer, require_redis_server
 
 # `ci` keeps the suite quick and deterministic; `release` digs deeper before a release.
 settings.register_profile(
@@ -49,11 +51,32 @@ EngineFactory = Callable[..., Engine]
 def make_engine(clock: FakeClock) -> EngineFactory:
     """Build an engine from a YAML overlay on the shipped rules, on the fake clock."""
 
-    def build(overlay: str = "", *, store: MemoryStore | None = None) -> Engine:
+    def build(overlay: str = "", *, store: SessionStore | None = None) -> Engine:
         text = "version: 1\n" + overlay
-        return Engine(load_rules_text(text), store=store, clock=clock)
+        # Explicit, so a SPAMGUARD_STORE_URL in the environment never changes a test.
+        return Engine(load_rules_text(text), store=store if store is not None else MemoryStore(), clock=clock)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the session, on a free loopback port."""
+    server = RedisServer(require_redis_server())
+    server.start()
+    yield server
+    server.close()
+
+
+_namespaces = itertools.count()
+
+
+@pytest.fixture
+def redis_store(redis_server: RedisServer) -> Iterator[RedisStore]:
+    """A Redis store in a namespace of its own, so tests never see each other's keys."""
+    store = RedisStore(redis_server.url, namespace=f"test{next(_namespaces)}")
+    yield store
+    store.close()
 
 
 def post(

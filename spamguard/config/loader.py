@@ -18,13 +18,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from spamguard.config.models import PolicyRules
+from spamguard.config.models import PolicyRules, StoreRules
 from spamguard.errors import RuleIssue, RulesError
 
 __all__ = ["Rules", "load_rules", "load_rules_text", "shipped_rules_text"]
 
 MAX_RULES_BYTES = 1_000_000
-_TOP_KEYS = ("version", "defaults", "tenants")
+_TOP_KEYS = ("version", "store", "defaults", "tenants")
 _INTERFACES = "interfaces"
 Path_ = tuple[str | int, ...]
 
@@ -38,12 +38,14 @@ class Rules:
         defaults: The policy of tenants the file does not name.
         tenants: Per tenant, its policy.
         interfaces: Per (tenant, interface), its policy.
+        store: The file's ``store:`` section, if it has one.
     """
 
     source: str
     defaults: PolicyRules
     tenants: Mapping[str, PolicyRules] = field(default_factory=dict)
     interfaces: Mapping[tuple[str, str], PolicyRules] = field(default_factory=dict)
+    store: StoreRules | None = None
 
     def resolve(self, tenant: str, interface: str) -> PolicyRules:
         """The policy for a tenant and interface, falling back layer by layer."""
@@ -115,9 +117,23 @@ def load_rules_text(text: str, source: str = "<string>", *, over_shipped: bool =
             policy, _ = _layer(document, tenant_data, overlay, (*where, iface), issues)
             if policy is not None:
                 interfaces[(site, iface)] = policy
+    store = _store(document, data.get("store"), issues)
     if issues or defaults is None:
         raise RulesError(issues)
-    return Rules(source, defaults, tenants, interfaces)
+    return Rules(source, defaults, tenants, interfaces, store)
+
+
+def _store(document: _Document, section: Any, issues: list[RuleIssue]) -> StoreRules | None:
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        issues.append(document.issue(("store",), "expected a mapping with `url:`"))
+        return None
+    try:
+        return StoreRules.model_validate(section)
+    except ValidationError as exc:
+        issues.extend(_issue_of(document, ("store",), e, StoreRules) for e in exc.errors())
+        return None
 
 
 @functools.cache
@@ -281,12 +297,14 @@ def _merge(below: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _issue_of(document: _Document, prefix: Path_, error: Any) -> RuleIssue:
+def _issue_of(
+    document: _Document, prefix: Path_, error: Any, model: type[BaseModel] = PolicyRules
+) -> RuleIssue:
     loc: Path_ = tuple(error["loc"])
     path = (*prefix, *loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = _fields_at(loc[:-1])
+        allowed = _fields_at(loc[:-1], model)
         problem = f"unknown key {loc[-1]!r}; expected one of: {', '.join(allowed)}"
     elif kind == "missing":
         problem = "required key is missing"
@@ -300,9 +318,9 @@ def _issue_of(document: _Document, prefix: Path_, error: Any) -> RuleIssue:
     return document.issue(path, problem)
 
 
-def _fields_at(loc: Path_) -> list[str]:
-    """The keys allowed at `loc` inside a policy, for "did you mean" style errors."""
-    model: type[BaseModel] | None = PolicyRules
+def _fields_at(loc: Path_, root: type[BaseModel]) -> list[str]:
+    """The keys allowed at `loc` inside a model, for "did you mean" style errors."""
+    model: type[BaseModel] | None = root
     for part in loc:
         if model is None or isinstance(part, int):
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,7 +16,16 @@ from spamguard.detectors.urls import UrlRules
 
 _CODE = re.compile(r"\bSG\d{3}\b")
 
-__all__ = ["LimitRules", "NoticeRules", "PolicyRules", "SessionRules", "StrikeRules"]
+__all__ = [
+    "LimitRules",
+    "NoticeRules",
+    "PolicyRules",
+    "SessionRules",
+    "StoreRules",
+    "StrikeRules",
+]
+
+_STORE_URL = r"^(memory|redis|rediss|unix|redis\+cluster)://"
 
 
 class _Section(BaseModel):
@@ -73,6 +83,9 @@ class PolicyRules(_Section):
     enabled: bool = Field(description="Tier-1 on or off.")
     agent_bypass: bool = Field(description="Let agent posts through unchecked.")
     monitor: bool = Field(description="Report findings but allow every post.")
+    on_store_error: Literal["allow", "block"] = Field(
+        description="When the session store fails: let posts through or block them."
+    )
     notices: NoticeRules
     strikes: StrikeRules
     limits: LimitRules
@@ -83,3 +96,20 @@ class PolicyRules(_Section):
     emoji: EmojiRules
     symbols: SymbolRules
     burst: BurstRules
+
+
+class StoreRules(_Section):
+    """Where session state lives: one store for the whole deployment (not per tenant)."""
+
+    url: str = Field(
+        pattern=_STORE_URL,
+        max_length=2048,
+        description="memory://, redis://host:port/db, rediss://, unix:// or redis+cluster://.",
+    )
+    timeout_s: float = Field(0.1, gt=0, le=10, description="Redis connect and command timeout.")
+    cooldown_s: float = Field(
+        1.0, ge=0, le=300, description="After a store failure, fail fast this long."
+    )
+    namespace: str = Field(
+        "sg", min_length=1, max_length=64, description="Prefix of every Redis key."
+    )

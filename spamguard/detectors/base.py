@@ -76,6 +76,11 @@ class Detector(ABC, Generic[RulesT]):
         """How many earlier posts this detector needs kept (0: none)."""
         return 0
 
+    @property
+    def keys_needed(self) -> int:
+        """Of those, how many newest posts need their normalised text kept (0: none)."""
+        return 0
+
     @abstractmethod
     def assess(self, context: Context) -> list[Finding]:
         """The thresholds this post crosses; empty when it is clean."""

@@ -58,6 +58,11 @@ class DuplicateDetector(Detector[DuplicateRules]):
         """See `Detector.events_needed`."""
         return max(self.rules.extreme_repeats, self.rules.compare_last)
 
+    @property
+    def keys_needed(self) -> int:
+        """See `Detector.keys_needed`: only the posts compared for near-duplicates."""
+        return self.rules.compare_last
+
     def assess(self, context: Context) -> list[Finding]:
         """See `Detector.assess`."""
         rules, features = self.rules, context.features

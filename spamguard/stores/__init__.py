@@ -1,6 +1,18 @@
 """Session state stores: the protocol and its implementations."""
 
 from spamguard.stores.base import Event, Outcome, Retention, SessionStore, Snapshot
+from spamguard.stores.factory import STORE_URL_ENV, store_from_url
 from spamguard.stores.memory import MemoryStore
+from spamguard.stores.redis import RedisStore
 
-__all__ = ["Event", "MemoryStore", "Outcome", "Retention", "SessionStore", "Snapshot"]
+__all__ = [
+    "STORE_URL_ENV",
+    "Event",
+    "MemoryStore",
+    "Outcome",
+    "RedisStore",
+    "Retention",
+    "SessionStore",
+    "Snapshot",
+    "store_from_url",
+]

@@ -25,7 +25,8 @@ class Event:
     Attributes:
         ts: When it was posted (Unix seconds).
         fingerprint: 64-bit hash of the normalised text.
-        key: The normalised text, capped (for near-duplicate comparison).
+        key: The normalised text, capped (for near-duplicate comparison); empty once
+            the post is older than the newest `Retention.keys_needed` posts.
         chars: Its visible length in characters.
     """
 
@@ -50,14 +51,20 @@ class Retention:
     Attributes:
         window_s: Posts older than this are forgotten (the longest detector window).
         max_events: At most this many posts are kept per sender.
+        keys_needed: Only this many newest posts keep their normalised text; older ones
+            keep their fingerprint, length and time.
         strike_window_s: Strikes older than this decay.
+        max_strikes: Strikes kept per sender (0: none recorded). More never change a
+            verdict: the ``max_blocks + 1``-th block already terminates.
         concluded_ttl_s: How long a concluded engagement keeps refusing posts.
         max_transactions: Client transaction ids remembered per session.
     """
 
     window_s: float
     max_events: int
+    keys_needed: int
     strike_window_s: float
+    max_strikes: int
     concluded_ttl_s: float
     max_transactions: int = 64
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
+from dataclasses import replace
 
 from spamguard.message import Role, SenderKey, SessionKey
 from spamguard.stores.base import Event, Outcome, Retention, Snapshot
@@ -85,9 +86,7 @@ class MemoryStore:
             _trim(sender.events, now - retention.window_s)
             _trim_times(sender.strikes, now - retention.strike_window_s)
             earlier = tuple(sender.events)
-            sender.events.append(event)
-            if len(sender.events) > retention.max_events:
-                sender.events.popleft()
+            _append(sender.events, event, retention)
             return Snapshot(events=earlier, strikes=len(sender.strikes))
 
     def settle(
@@ -114,6 +113,8 @@ class MemoryStore:
             sender = session.senders.get((key.role, key.sender))
             if sender is not None and outcome.action is Action.BLOCK:
                 sender.strikes.append(now)
+                while len(sender.strikes) > retention.max_strikes:
+                    sender.strikes.popleft()
 
     def end_session(self, key: SessionKey) -> None:
         """See `SessionStore.end_session`."""
@@ -173,6 +174,17 @@ class MemoryStore:
             if first is None or first[1] > now:
                 break
             del self._concluded[first[0]]
+
+
+def _append(events: deque[Event], event: Event, retention: Retention) -> None:
+    """Append, cap the count, and drop the text of the post that just left the newest few."""
+    events.append(event)
+    while len(events) > retention.max_events:
+        events.popleft()
+    # Only the newest `keys_needed` posts are compared as text: keep no more than that.
+    stale = len(events) - retention.keys_needed - 1
+    if stale >= 0 and events[stale].key:
+        events[stale] = replace(events[stale], key="")
 
 
 def _trim(events: deque[Event], oldest: float) -> None:

@@ -108,7 +108,7 @@ def _error(text: str) -> RulesError:
         pytest.param(
             "version: 1\nlimits: {}\n",
             "rules.yaml:2: limits: unknown key 'limits'; "
-            "expected one of: version, defaults, tenants",
+            "expected one of: version, store, defaults, tenants",
             id="unknown-top-level",
         ),
         pytest.param(

@@ -1,0 +1,56 @@
+"""Pick a session store by URL, the way deployments configure one."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from spamguard.stores.base import SessionStore
+from spamguard.stores.memory import MemoryStore
+from spamguard.stores.redis import RedisStore
+
+__all__ = ["STORE_URL_ENV", "store_from_url"]
+
+STORE_URL_ENV = "SPAMGUARD_STORE_URL"
+# Options of ours that may ride in the URL's query; every other parameter is redis-py's.
+_FLOAT_OPTIONS = ("timeout_s", "cooldown_s")
+
+
+def store_from_url(url: str) -> SessionStore:
+    """A store from a URL.
+
+    - ``memory://`` or ``memory://?max_sessions=100000``: this process's memory.
+    - ``redis://[[user]:password@]host[:port][/db]``, ``rediss://…``, ``unix:///path``
+      or ``redis+cluster://host:port``: Redis (the ``redis`` extra). Query options of
+      spamguard: ``timeout_s`` (default 0.1), ``cooldown_s`` (1.0), ``namespace`` ("sg");
+      the rest are passed to redis-py.
+
+    Raises:
+        ValueError: the URL names no known store or an option is not valid.
+        SpamguardError: the ``redis`` extra is not installed.
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = dict(query)
+    if parts.scheme == "memory":
+        unknown = sorted(set(options) - {"max_sessions"})
+        if unknown or parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(f"store URL {url!r}: expected memory:// or memory://?max_sessions=N")
+        return MemoryStore(int(_number(url, options, "max_sessions", 100_000)))
+    ours = {name for name in (*_FLOAT_OPTIONS, "namespace") if name in options}
+    rest = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k not in ours])))
+    return RedisStore(
+        rest,
+        timeout_s=_number(url, options, "timeout_s", 0.1),
+        cooldown_s=_number(url, options, "cooldown_s", 1.0),
+        namespace=options.get("namespace", "sg") or "sg",
+    )
+
+
+def _number(url: str, options: dict[str, str], name: str, default: float) -> float:
+    raw = options.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"store URL {url!r}: {name} must be a number, got {raw!r}") from None

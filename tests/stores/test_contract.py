@@ -1,0 +1,234 @@
+"""One contract, every store: the in-memory and Redis stores must answer alike.
+
+Each test runs once per store. What only one store can do (LRU capacity, key TTLs,
+failures of a network) is tested in that store's own module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from spamguard.message import Role, SenderKey, SessionKey
+from spamguard.stores import Event, MemoryStore, Outcome, RedisStore, Retention, SessionStore
+from spamguard.verdict import Action
+
+RET = Retention(
+    window_s=60,
+    max_events=5,
+    keys_needed=2,
+    strike_window_s=120,
+    max_strikes=3,
+    concluded_ttl_s=1000,
+    max_transactions=3,
+)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> SessionStore:
+    if request.param == "memory":
+        return MemoryStore()
+    redis_store: RedisStore = request.getfixturevalue("redis_store")
+    return redis_store
+
+
+async def _aclose(store: SessionStore) -> None:
+    """Close a store's asyncio connections inside the loop that opened them."""
+    if isinstance(store, RedisStore):
+        await store.aclose()
+
+
+def _key(session: str = "s", role: Role = Role.END_USER, sender: str = "u") -> SenderKey:
+    return SenderKey(SessionKey("t", "i", session), role, sender)
+
+
+def _event(ts: float, n: int = 0) -> Event:
+    return Event(ts, n, f"text {n}", 6)
+
+
+def test_window_returns_earlier_events_and_appends(store: SessionStore) -> None:
+    assert store.begin(_key(), _event(0, 1), None, RET, 0).events == ()
+    snap = store.begin(_key(), _event(1.25, 2), None, RET, 1.25)
+    assert snap.events == (Event(0, 1, "text 1", 6),)
+    assert snap.strikes == 0
+    assert not snap.concluded
+
+
+def test_window_trims_by_time_and_by_count(store: SessionStore) -> None:
+    for i in range(8):
+        store.begin(_key(), _event(i, i), None, RET, i)
+    window = store.begin(_key(), _event(8), None, RET, 8).events
+    assert [e.fingerprint for e in window] == [3, 4, 5, 6, 7]
+    late = store.begin(_key(), _event(100), None, RET, 100)
+    assert late.events == ()  # everything older than 60 s is gone
+
+
+def test_only_the_newest_posts_keep_their_text(store: SessionStore) -> None:
+    for i in range(4):
+        store.begin(_key(), _event(i, i), None, RET, i)
+    window = store.begin(_key(), _event(4, 4), None, RET, 4).events
+    assert [e.key for e in window] == ["", "", "text 2", "text 3"]
+    assert [e.fingerprint for e in window] == [0, 1, 2, 3]
+
+
+def test_times_and_fingerprints_round_trip_exactly(store: SessionStore) -> None:
+    odd = Event(1_700_000_000.123456789, 2**64 - 1, "ünïcode ✓ \ud800", 10**6)
+    store.begin(_key(), odd, None, RET, odd.ts)
+    assert store.begin(_key(), _event(odd.ts + 1), None, RET, odd.ts + 1).events == (odd,)
+
+
+def test_senders_and_roles_have_separate_windows(store: SessionStore) -> None:
+    store.begin(_key(sender="a"), _event(0), None, RET, 0)
+    store.begin(_key(role=Role.AGENT, sender="a"), _event(0), None, RET, 0)
+    assert len(store.begin(_key(sender="a"), _event(1), None, RET, 1).events) == 1
+    assert len(store.begin(_key(sender="b"), _event(1), None, RET, 1).events) == 0
+
+
+def test_tenants_interfaces_and_awkward_ids_never_share_state(store: SessionStore) -> None:
+    keys = [
+        SenderKey(SessionKey("t", "i", "s"), Role.END_USER, "u"),
+        SenderKey(SessionKey("t", "i/s", ""), Role.END_USER, "u"),
+        SenderKey(SessionKey("t/i", "s", ""), Role.END_USER, "u"),
+        SenderKey(SessionKey("t", "i", "{s}"), Role.END_USER, "u"),
+        SenderKey(SessionKey("t", "i", "s%2F"), Role.END_USER, "u"),
+        SenderKey(SessionKey("t", "i", "x" * 5000), Role.END_USER, "u"),
+        SenderKey(SessionKey("t", "i", "x" * 5001), Role.END_USER, "u"),
+    ]
+    for key in keys:
+        assert store.begin(key, _event(0), None, RET, 0).events == (), key
+
+
+def test_strikes_count_decay_and_are_capped(store: SessionStore) -> None:
+    store.begin(_key(), _event(0), None, RET, 0)
+    store.settle(_key(), None, Outcome(Action.BLOCK, ("SG101",)), RET, 0)
+    store.settle(_key(), None, Outcome(Action.BLOCK, ("SG101",)), RET, 50)
+    assert store.begin(_key(), _event(60), None, RET, 60).strikes == 2
+    assert store.begin(_key(), _event(121), None, RET, 121).strikes == 1
+    for n in range(10):
+        store.settle(_key(), None, Outcome(Action.BLOCK), RET, 122 + n)
+    assert store.begin(_key(), _event(140), None, RET, 140).strikes == RET.max_strikes
+
+
+def test_transactions_replay_and_are_bounded(store: SessionStore) -> None:
+    store.begin(_key(), _event(0), "t1", RET, 0)
+    store.settle(_key(), "t1", Outcome(Action.BLOCK, ("SG301", "SG901")), RET, 0)
+    replay = store.begin(_key(), _event(1), "t1", RET, 1)
+    assert replay.replay == Outcome(Action.BLOCK, ("SG301", "SG901"))
+    assert replay.events == ()
+    store.begin(_key(), _event(2), "allowed", RET, 2)
+    assert store.begin(_key(), _event(3), "allowed", RET, 3).replay == Outcome(Action.ALLOW)
+    for n in range(4, 8):
+        store.begin(_key(), _event(n), f"t{n}", RET, n)
+    assert store.begin(_key(), _event(9), "t1", RET, 9).replay is None  # only 3 kept
+    # A replayed post is not appended: the window holds the posts, not the retries.
+    assert len(store.begin(_key(), _event(10), None, RET, 10).events) == 5
+
+
+def test_terminate_concludes_the_engagement_until_its_ttl(store: SessionStore) -> None:
+    store.begin(_key(), _event(0), "t1", RET, 0)
+    store.settle(_key(), "t1", Outcome(Action.TERMINATE, ("SG103",)), RET, 0)
+    assert store.begin(_key(sender="other"), _event(5), None, RET, 5).concluded
+    assert store.begin(_key(), _event(6), "t1", RET, 6).concluded
+    after = store.begin(_key(), _event(1001), "t1", RET, 1001)
+    assert not after.concluded
+    assert after.events == ()
+    assert after.replay is None
+
+
+def test_idle_sessions_expire_on_the_callers_clock(store: SessionStore) -> None:
+    store.begin(_key(), _event(0, 7), "t1", RET, 0)
+    store.settle(_key(), "t1", Outcome(Action.BLOCK), RET, 0)
+    fresh = store.begin(_key(), _event(500), "t1", RET, 500)
+    assert fresh.replay is None
+    assert fresh.events == ()
+    assert fresh.strikes == 0
+
+
+def test_end_session_forgets_everything(store: SessionStore) -> None:
+    store.begin(_key(), _event(0), "t1", RET, 0)
+    store.begin(_key(sender="v"), _event(0), None, RET, 0)
+    store.settle(_key(), None, Outcome(Action.TERMINATE), RET, 0)
+    store.end_session(_key().session)
+    fresh = store.begin(_key(), _event(1), "t1", RET, 1)
+    assert not fresh.concluded
+    assert fresh.replay is None
+    assert store.begin(_key(sender="v"), _event(2), None, RET, 2).events == ()
+
+
+def test_a_window_needing_no_posts_keeps_none(store: SessionStore) -> None:
+    stateless = Retention(
+        window_s=0,
+        max_events=0,
+        keys_needed=0,
+        strike_window_s=10,
+        max_strikes=0,
+        concluded_ttl_s=10,
+    )
+    store.begin(_key(), _event(0), None, stateless, 0)
+    store.settle(_key(), None, Outcome(Action.BLOCK), stateless, 0)
+    snap = store.begin(_key(), _event(0), None, stateless, 0)
+    assert snap.events == ()
+    assert snap.strikes == 0
+
+
+def test_asyncio_twins_share_the_state(store: SessionStore) -> None:
+    async def scenario() -> tuple[int, int, bool]:
+        await store.abegin(_key(), _event(0), "t1", RET, 0)
+        store.begin(_key(), _event(1), None, RET, 1)
+        await store.asettle(_key(), "t1", Outcome(Action.BLOCK), RET, 1)
+        snap = await store.abegin(_key(), _event(2), None, RET, 2)
+        again = await store.abegin(_key(), _event(3), "t1", RET, 3)
+        await _aclose(store)
+        return len(snap.events), snap.strikes, again.replay is not None
+
+    assert asyncio.run(scenario()) == (2, 1, True)
+
+
+BIG = Retention(
+    window_s=1e9,
+    max_events=100_000,
+    keys_needed=0,
+    strike_window_s=1e9,
+    max_strikes=100_000,
+    concluded_ttl_s=1,
+)
+
+
+def _hammer_threads(store: SessionStore, per_thread: int, threads: int) -> None:
+    def hammer(worker: int) -> None:
+        for n in range(per_thread):
+            store.begin(_key(), _event(n, worker), None, BIG, float(n))
+            store.settle(_key(), None, Outcome(Action.BLOCK), BIG, float(n))
+
+    pool = [threading.Thread(target=hammer, args=(w,)) for w in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+
+
+def _hammer_tasks(store: SessionStore, per_task: int, tasks: int) -> None:
+    async def hammer(worker: int) -> None:
+        for n in range(per_task):
+            await store.abegin(_key(), _event(n, worker), None, BIG, float(n))
+            await store.asettle(_key(), None, Outcome(Action.BLOCK), BIG, float(n))
+
+    async def run() -> None:
+        await asyncio.gather(*(hammer(w) for w in range(tasks)))
+        await _aclose(store)
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("hammer", [_hammer_threads, _hammer_tasks])
+def test_concurrent_callers_lose_no_updates(
+    store: SessionStore, hammer: Callable[[SessionStore, int, int], None]
+) -> None:
+    per_worker, workers = 200, 8
+    hammer(store, per_worker, workers)
+    last = store.begin(_key(), _event(per_worker), None, BIG, float(per_worker))
+    assert len(last.events) == per_worker * workers
+    assert last.strikes == per_worker * workers
