@@ -54,7 +54,9 @@ def make_engine(clock: FakeClock) -> EngineFactory:
     def build(overlay: str = "", *, store: SessionStore | None = None) -> Engine:
         text = "version: 1\n" + overlay
         # Explicit, so a SPAMGUARD_STORE_URL in the environment never changes a test.
-        return Engine(load_rules_text(text), store=store if store is not None else MemoryStore(), clock=clock)
+        return Engine(
+            load_rules_text(text), store=store if store is not None else MemoryStore(), clock=clock
+        )
 
     return build
 

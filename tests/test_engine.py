@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import pytest
 
@@ -283,3 +284,30 @@ def test_analysis_crash_fails_open_and_still_judges_size(
     huge = engine.check(Message(text="x" * 60_000, session="t"))
     assert huge.action is Action.TERMINATE
     assert "SG103" in huge.codes
+
+
+class _BrokenStore(MemoryStore):
+    """A store of a user's that raises something other than StoreError."""
+
+    def begin(self, *args: Any, **kwargs: Any) -> Any:
+        raise KeyError("bug in a custom store")
+
+
+def test_a_store_that_raises_anything_fails_by_policy_and_is_logged(
+    make_engine: EngineFactory, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    open_engine = make_engine(store=_BrokenStore())
+    closed_engine = make_engine("defaults:\n  on_store_error: block\n", store=_BrokenStore())
+    with caplog.at_level(logging.ERROR, logger="spamguard"):
+        allowed = open_engine.check(Message(text="hello", session="s"))
+    blocked = closed_engine.check(Message(text="hello", session="s"))
+    assert (allowed.action, allowed.codes) == (Action.ALLOW, ("SG009",))
+    assert (blocked.action, blocked.codes) == (Action.BLOCK, ("SG009",))
+    assert "KeyError" in allowed.reasons[0].observed  # type: ignore[operator]
+    assert any(record.exc_info for record in caplog.records)
+
+
+def test_store_urls_pick_the_store() -> None:
+    engine = Engine(store="memory://?max_sessions=5")
+    assert isinstance(engine.store, MemoryStore)
+    assert engine.store.max_sessions == 5

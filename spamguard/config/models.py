@@ -25,7 +25,7 @@ __all__ = [
     "StrikeRules",
 ]
 
-_STORE_URL = r"^(memory|redis|rediss|unix|redis\+cluster)://"
+_STORE_SCHEMES = ("memory://", "redis://", "rediss://", "unix://", "redis+cluster://")
 
 
 class _Section(BaseModel):
@@ -102,7 +102,6 @@ class StoreRules(_Section):
     """Where session state lives: one store for the whole deployment (not per tenant)."""
 
     url: str = Field(
-        pattern=_STORE_URL,
         max_length=2048,
         description="memory://, redis://host:port/db, rediss://, unix:// or redis+cluster://.",
     )
@@ -113,3 +112,10 @@ class StoreRules(_Section):
     namespace: str = Field(
         "sg", min_length=1, max_length=64, description="Prefix of every Redis key."
     )
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not url.startswith(_STORE_SCHEMES):
+            raise ValueError(f"expected a URL starting with {', '.join(_STORE_SCHEMES)}")
+        return url

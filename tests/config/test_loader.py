@@ -144,6 +144,27 @@ def _error(text: str) -> RulesError:
             "rules.yaml:4: defaults.notices.block: a notice must not reveal reason codes",
             id="notice-reveals-code",
         ),
+        pytest.param(
+            "version: 1\ntenants:\n  acme:\n    on_store_error: crash\n",
+            "rules.yaml:4: tenants.acme.on_store_error: expected 'allow' or 'block', got 'crash'",
+            id="on-store-error",
+        ),
+        pytest.param(
+            "version: 1\nstore:\n  url: mysql://db\n",
+            "rules.yaml:3: store.url: expected a URL starting with memory://, redis://",
+            id="store-url-scheme",
+        ),
+        pytest.param(
+            "version: 1\nstore:\n  url: redis://h\n  timeout: 1\n",
+            "rules.yaml:4: store.timeout: unknown key 'timeout'; "
+            "expected one of: cooldown_s, namespace, timeout_s, url",
+            id="store-unknown-key",
+        ),
+        pytest.param(
+            "version: 1\nstore: redis://h\n",
+            "rules.yaml:2: store: expected a mapping with `url:`",
+            id="store-not-mapping",
+        ),
     ],
 )
 def test_errors_are_precise(text: str, expected: str) -> None:
