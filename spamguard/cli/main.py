@@ -19,7 +19,7 @@ from spamguard.cli.progress import Progress
 from spamguard.codes import CATALOGUE, lookup, render_doc
 from spamguard.config import load_rules
 from spamguard.engine import Engine
-from spamguard.errors import RulesError
+from spamguard.errors import RulesError, SpamguardError
 from spamguard.message import Message
 from spamguard.replay import CorpusError, CorpusLine, Summary, parse_line, replay
 
@@ -48,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+_STORE_HELP = (
+    "session store URL (default memory://; e.g. redis://host:6379/0); "
+    "SPAMGUARD_STORE_URL and the rules file's store: are not used here"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spamguard", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
@@ -55,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check messages (JSON lines on stdin, or TEXT)")
     check.add_argument("text", nargs="?", help="one message text (else JSON lines on stdin)")
     check.add_argument("--rules", type=Path, help="rules file layered over the shipped rules")
+    check.add_argument("--store", default="memory://", help=_STORE_HELP)
     check.set_defaults(run=_check)
 
     validate = commands.add_parser("validate", help="validate a rules file")
@@ -73,12 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", help="verdicts as JSON lines ('-' for stdout)")
     rep.add_argument("--summary", type=Path, help="summary as JSON")
     rep.add_argument("--skip-invalid", action="store_true", help="count and skip bad lines")
+    rep.add_argument("--store", default="memory://", help=_STORE_HELP)
     rep.set_defaults(run=_replay)
     return parser
 
 
+def _engine(args: argparse.Namespace) -> Engine:
+    # Never the deployment's store by accident: replaying a corpus into production state
+    # would strike and conclude real sessions. A store is used only when named.
+    try:
+        return Engine(args.rules, store=args.store)
+    except (ValueError, SpamguardError) as exc:
+        if isinstance(exc, RulesError):
+            raise
+        raise UsageError(f"--store: {exc}") from exc
+
+
 def _check(args: argparse.Namespace) -> int:
-    engine = Engine(args.rules)
+    engine = _engine(args)
     if args.text is not None:
         _print_json(engine.check(Message(text=args.text, session="cli")).to_dict())
         return EXIT_OK
@@ -136,7 +155,7 @@ def _write_docs(folder: Path) -> None:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    engine = Engine(args.rules)
+    engine = _engine(args)
     summary = Summary()
     started = time.perf_counter()
     try:

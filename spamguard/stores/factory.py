@@ -13,6 +13,7 @@ __all__ = ["STORE_URL_ENV", "store_from_url"]
 STORE_URL_ENV = "SPAMGUARD_STORE_URL"
 # Options of ours that may ride in the URL's query; every other parameter is redis-py's.
 _FLOAT_OPTIONS = ("timeout_s", "cooldown_s")
+_REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster")
 
 
 def store_from_url(url: str) -> SessionStore:
@@ -36,6 +37,9 @@ def store_from_url(url: str) -> SessionStore:
         if unknown or parts.netloc or parts.path not in ("", "/"):
             raise ValueError(f"store URL {url!r}: expected memory:// or memory://?max_sessions=N")
         return MemoryStore(int(_number(url, options, "max_sessions", 100_000)))
+    if parts.scheme not in _REDIS_SCHEMES:
+        known = ", ".join(f"{scheme}://" for scheme in ("memory", *_REDIS_SCHEMES))
+        raise ValueError(f"unknown store URL {url!r}; expected one of: {known}")
     ours = {name for name in (*_FLOAT_OPTIONS, "namespace") if name in options}
     rest = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k not in ours])))
     return RedisStore(

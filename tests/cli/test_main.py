@@ -176,3 +176,17 @@ def test_console_script_runs_the_demo_transcript() -> None:
     )
     actions = {json.loads(line)["action"] for line in done.stdout.splitlines()}
     assert actions == {"allow", "block", "terminate"}
+
+
+def test_a_bad_store_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--store", "bogus://", "hi"]) == 2
+    assert "--store: unknown store URL 'bogus://'" in capsys.readouterr().err
+
+
+def test_commands_ignore_the_deployments_store(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A replay must never strike or conclude live sessions in a shared store.
+    monkeypatch.setenv("SPAMGUARD_STORE_URL", "redis://127.0.0.1:1/0")
+    assert main(["check", "hello"]) == 0
+    assert '"codes": []' in capsys.readouterr().out

@@ -183,7 +183,7 @@ def test_store_from_url_reads_our_options_and_passes_the_rest(redis_server: Redi
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
-        ("mysql://x", "unsupported Redis URL"),
+        ("mysql://x", r"unknown store URL 'mysql://x'; expected one of: memory://, redis://"),
         ("redis://h?timeout_s=fast", "timeout_s must be a number"),
         ("memory://host", "expected memory://"),
         ("memory://?size=3", "expected memory://"),
