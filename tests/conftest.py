@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from spamguard import Engine, Message, load_rules_text
 from spamguard.stores import MemoryStore, RedisStore, SessionStore
-from tests.redis_server import RedisServer, require_redis_server
+from tests.redis_server import RedisCluster, RedisServer, require_redis_server
 
 # `ci` keeps the suite quick and deterministic; `release` digs deeper before a release.
 settings.register_profile(
@@ -70,6 +70,15 @@ def redis_server() -> Iterator[RedisServer]:
     server.close()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A real three-node Redis Cluster for the session, on loopback."""
+    cluster = RedisCluster(require_redis_server())
+    cluster.start()
+    yield cluster
+    cluster.close()
+
+
 _namespaces = itertools.count()
 
 
@@ -77,6 +86,14 @@ _namespaces = itertools.count()
 def redis_store(redis_server: RedisServer) -> Iterator[RedisStore]:
     """A Redis store in a namespace of its own, so tests never see each other's keys."""
     store = RedisStore(redis_server.url, namespace=f"test{next(_namespaces)}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def redis_cluster_store(redis_cluster: RedisCluster) -> Iterator[RedisStore]:
+    """A store on the cluster, in a namespace of its own."""
+    store = RedisStore(redis_cluster.url, namespace=f"test{next(_namespaces)}")
     yield store
     store.close()
 

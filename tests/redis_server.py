@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["RedisServer", "redis_server_binary", "require_redis_server"]
+__all__ = ["RedisCluster", "RedisServer", "redis_server_binary", "require_redis_server"]
 
 _START_TIMEOUT_S = 10.0
 
@@ -55,8 +55,9 @@ def _free_port() -> int:
 class RedisServer:
     """One redis-server process that tests can stop and start again on the same port."""
 
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, *extra_args: str) -> None:
         self.binary = binary
+        self.extra_args = extra_args
         self.port = _free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="spamguard-redis-")
         self._process: subprocess.Popen[bytes] | None = None
@@ -84,6 +85,7 @@ class RedisServer:
                 self._dir.name,
                 "--logfile",
                 str(log),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -128,3 +130,57 @@ class RedisServer:
         """Stop the server and remove its directory."""
         self.stop()
         self._dir.cleanup()
+
+
+class RedisCluster:
+    """A three-node Redis Cluster (no replicas) on loopback, its slots split evenly."""
+
+    _NODES = 3
+    _SLOTS = 16384
+
+    def __init__(self, binary: str) -> None:
+        self.nodes = [RedisServer(binary) for _ in range(self._NODES)]
+        # Bus ports are chosen, not derived (port + 10000 may be taken or above 65535).
+        self.bus_ports = [_free_port() for _ in self.nodes]
+        for node, bus_port in zip(self.nodes, self.bus_ports, strict=True):
+            node.extra_args = (
+                "--cluster-enabled", "yes",
+                "--cluster-node-timeout", "2000",
+                "--cluster-port", str(bus_port),
+                "--cluster-config-file", f"nodes-{node.port}.conf",
+            )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        """The store URL of the cluster (any node is a seed)."""
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def start(self) -> None:
+        """Start the nodes, give each a third of the slots, and wait for the cluster (bounded)."""
+        import redis  # the redis extra is part of the test extra
+
+        for node in self.nodes:
+            node.start()
+        clients = [redis.Redis(port=node.port, decode_responses=True) for node in self.nodes]
+        try:
+            share = self._SLOTS // self._NODES
+            for index, client in enumerate(clients):
+                last = self._SLOTS - 1 if index == self._NODES - 1 else (index + 1) * share - 1
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", index * share, last)
+            for node, bus_port in zip(self.nodes[1:], self.bus_ports[1:], strict=True):
+                clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port, bus_port)
+            deadline = time.monotonic() + _START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                states = [client.execute_command("CLUSTER", "INFO") for client in clients]
+                if all("cluster_state:ok" in str(state) for state in states):
+                    return
+                time.sleep(0.05)
+            raise RuntimeError(f"the cluster was not ready within {_START_TIMEOUT_S} s")
+        finally:
+            for client in clients:
+                client.close()
+
+    def close(self) -> None:
+        """Stop every node and remove their directories."""
+        for node in self.nodes:
+            node.close()

@@ -181,6 +181,7 @@ class RedisStore:
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._scripts: dict[str, Any] = {}
         self._async_scripts: dict[str, Any] = {}
+        self._async_lock = asyncio.Lock()
         self._lock = threading.Lock()
 
     # -- the SessionStore protocol -------------------------------------------------------
@@ -373,6 +374,7 @@ class RedisStore:
             import redis.asyncio as aredis  # noqa: PLC0415 (optional extra)
 
             self._async_loop, self._async_scripts = loop, {}
+            self._async_lock = asyncio.Lock()
 
             options = self._client_options()
             if self._cluster:
@@ -388,19 +390,27 @@ class RedisStore:
             script = self._scripts[name] = self._client().register_script(_SCRIPTS[name])
         return script
 
-    def _ascript_for(self, name: str) -> Any:
+    async def _ascript_for(self, name: str) -> Any:
         client = self._aclient()
-        script = self._async_scripts.get(name)
-        if script is None:
-            script = client.register_script(_SCRIPTS[name])
-            self._async_scripts[name] = script
-        return script
+        if not self._async_scripts:
+            async with self._async_lock:
+                if not self._async_scripts:
+                    # Loaded once, before any call: many tasks meeting NOSCRIPT at once
+                    # would all load it, and redis-py's cluster client can break a
+                    # connection doing so. After a restart the per-call fallback loads it.
+                    for source in _SCRIPTS.values():
+                        await client.script_load(source)
+                    self._async_scripts = {
+                        script_name: client.register_script(source)
+                        for script_name, source in _SCRIPTS.items()
+                    }
+        return self._async_scripts[name]
 
     def _run(self, name: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
         self._breaker.guard(name)
         try:
             reply = self._script_for(name)(keys=_encoded(keys), args=_encoded(args))
-        except (self._redis.exceptions.RedisError, OSError) as exc:
+        except Exception as exc:  # the driver's errors, and its bugs, stop here
             raise self._breaker.failed(name, exc) from exc
         self._breaker.succeeded()
         return reply
@@ -408,8 +418,9 @@ class RedisStore:
     async def _arun(self, name: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
         self._breaker.guard(name)
         try:
-            reply = await self._ascript_for(name)(keys=_encoded(keys), args=_encoded(args))
-        except (self._redis.exceptions.RedisError, OSError) as exc:
+            script = await self._ascript_for(name)
+            reply = await script(keys=_encoded(keys), args=_encoded(args))
+        except Exception as exc:
             raise self._breaker.failed(name, exc) from exc
         self._breaker.succeeded()
         return reply

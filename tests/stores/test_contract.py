@@ -27,11 +27,12 @@ RET = Retention(
 )
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 def store(request: pytest.FixtureRequest) -> SessionStore:
     if request.param == "memory":
         return MemoryStore()
-    redis_store: RedisStore = request.getfixturevalue("redis_store")
+    fixture = {"redis": "redis_store", "redis-cluster": "redis_cluster_store"}[request.param]
+    redis_store: RedisStore = request.getfixturevalue(fixture)
     return redis_store
 
 
