@@ -81,7 +81,7 @@ class Engine:
             return post
         try:
             snapshot, failure = self.store.begin(*post.store_args()), None
-        except Exception as exc:
+        except Exception as exc:  # a store failure is the tenant's policy, never a crash
             snapshot, failure = Snapshot(), self._store_failure("begin", exc, post.policy)
         decision = self._decide(post, snapshot, failure)
         outcome = _outcome(decision, snapshot, failure)

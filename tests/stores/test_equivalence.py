@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import Counter
+from dataclasses import replace
 from typing import ClassVar
 
 import pytest
@@ -28,7 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from spamguard import Engine, Message, Role, Verdict, load_rules_text
+from spamguard import Action, Engine, Message, Role, Verdict, load_rules_text
 from spamguard.stores import MemoryStore, RedisStore, SessionStore
 from tests.conftest import FakeClock
 from tests.redis_server import RedisServer
@@ -77,18 +78,23 @@ TEXTS = (
     "wow " + "🎉" * 8 + " party time",  # too many emoji: block
     "🎉" * 50,  # emoji flood: terminate at once
     "Earn $500 a day from home, message me on WhatsApp now",
+    # Non-ASCII near-duplicates, with a lone surrogate: texts must round-trip through Redis.
+    "naïve café déjà vu, anyone? \ud83d",
+    "naïve café déjà vu, anyone?? \ud83d",
 )
 # (tenant, session): two sessions of the default tenant, and one of the "lax" tenant that
 # has the same session id but must never share its state.
 WHERE = (("default", "s1"), ("default", "s2"), ("lax", "s1"))
 SENDERS = ("alice", "bob")
-ROLES = (Role.END_USER, Role.END_USER, Role.AGENT, Role.SYSTEM)
+ROLES = (Role.END_USER, Role.END_USER, Role.AGENT, Role.AGENT, Role.SYSTEM)
 # More ids than `max_transactions`, so recorded outcomes are also forgotten.
 TRANSACTIONS = ("t1", "t2", "t3", "t4")
+# Small steps between posts: the same instant, and well within the shortest window.
+TICKS = (0.0, 0.5, 3.0)
 # Clock jumps that land exactly on window, strike, conclusion and idle boundaries.
-BOUNDARIES = (10, 30, 60, 120, 600)
+BOUNDARIES = (10.0, 30.0, 60.0, 120.0, 600.0)
 # Beyond every window, strike window, conclusion and idle TTL of both policies.
-LONG_JUMP = 4000
+LONG_JUMP = 4000.0
 
 _namespaces = itertools.count()
 
@@ -134,6 +140,10 @@ class StoreEquivalence(RuleBasedStateMachine):
         self.last: Message | None = None
         self.actions: dict[str, Counter[str]] = {"memory": Counter(), "redis": Counter()}
         self.steps: list[str] = []
+        # Instants where something a post left behind stops counting: one of its windows
+        # ends, its strike decays, its conclusion or its session expires. Landing exactly
+        # on them checks that both stores draw every boundary on the same side.
+        self.edges: list[float] = []
 
     def _check(self, message: Message, what: str) -> None:
         memory = self.memory.check(message)
@@ -147,6 +157,7 @@ class StoreEquivalence(RuleBasedStateMachine):
             f"redis {redis.action.value} {redis.codes}"
         )
         _same(memory, redis, "\n".join(self.steps))
+        self._note_edges(message, memory)
         event(f"action: {memory.action.value}")
         self.seen[memory.action.value] += 1
         for code in memory.codes:
@@ -158,6 +169,7 @@ class StoreEquivalence(RuleBasedStateMachine):
         role=st.sampled_from(ROLES),
         sender=st.sampled_from(SENDERS),
         transaction=st.none() | st.sampled_from(TRANSACTIONS),
+        after=st.sampled_from(TICKS),
     )
     def post(
         self,
@@ -166,7 +178,10 @@ class StoreEquivalence(RuleBasedStateMachine):
         role: Role,
         sender: str,
         transaction: str | None,
+        after: float,
     ) -> None:
+        """Anyone posts anything, anywhere."""
+        self._advance(after)
         tenant, session = where
         message = Message(
             text, session, tenant=tenant, role=role, sender=sender, transaction_id=transaction
@@ -175,31 +190,73 @@ class StoreEquivalence(RuleBasedStateMachine):
         self._check(message, "post")
 
     @precondition(lambda self: self.last is not None)
-    @rule()
-    def retry(self) -> None:
+    @rule(
+        text=st.sampled_from(TEXTS),
+        transaction=st.none() | st.sampled_from(TRANSACTIONS),
+        after=st.sampled_from(TICKS),
+    )
+    def post_again(self, text: str, transaction: str | None, after: float) -> None:
+        """The previous sender posts again: bursts, repeats and strikes build up."""
+        assert self.last is not None
+        self._advance(after)
+        message = replace(self.last, text=text, transaction_id=transaction)
+        self.last = message
+        self._check(message, "again")
+
+    @precondition(lambda self: self.last is not None)
+    @rule(
+        texts=st.lists(st.sampled_from(TEXTS), min_size=2, max_size=8),
+        gap=st.sampled_from((0.0, 0.5)),
+    )
+    def flood(self, texts: list[str], gap: float) -> None:
+        """The previous sender posts in a rapid run: floods, and windows full to the cap."""
+        assert self.last is not None
+        for text in texts:
+            self._advance(gap)
+            self.last = replace(self.last, text=text, transaction_id=None)
+            self._check(self.last, "flood")
+
+    @precondition(lambda self: self.last is not None)
+    @rule(after=st.sampled_from(TICKS))
+    def retry(self, after: float) -> None:
         """The client sends the previous message again, with the same transaction id."""
         assert self.last is not None
+        self._advance(after)
         self._check(self.last, "retry")
 
-    @rule(seconds=st.sampled_from((0.0, 0.5, 3.0)))
-    def tick(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-        self.steps.append(f"advance {seconds:g}")
-
-    @rule(seconds=st.floats(min_value=30, max_value=90))
+    @rule(
+        seconds=st.sampled_from(TICKS)
+        | st.floats(min_value=30, max_value=90)
+        | st.sampled_from(BOUNDARIES)
+        | st.just(LONG_JUMP)
+    )
     def wait(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-        self.steps.append(f"advance {seconds!r}")
+        """Time passes: a little, a minute or so, exactly a window, or longer than all."""
+        self._advance(seconds)
 
-    @rule(seconds=st.sampled_from(BOUNDARIES))
-    def to_boundary(self, seconds: float) -> None:
-        self.clock.advance(seconds)
-        self.steps.append(f"advance {seconds:g}")
+    @precondition(lambda self: any(edge > self.clock.now for edge in self.edges))
+    @rule(data=st.data())
+    def to_edge(self, data: st.DataObject) -> None:
+        """Time passes to exactly where a window, strike, conclusion or session ends."""
+        edge = data.draw(st.sampled_from(sorted(e for e in self.edges if e > self.clock.now)))
+        self.steps.append(f"advance to edge t+{edge - FakeClock.now!r}")
+        self.clock.now = edge
 
-    @rule()
-    def jump(self) -> None:
-        self.clock.advance(LONG_JUMP)
-        self.steps.append(f"advance {LONG_JUMP}")
+    def _note_edges(self, message: Message, verdict: Verdict) -> None:
+        rules = self.memory.policy_for(message.tenant, message.interface).rules
+        if message.role is Role.SYSTEM or verdict.codes[:1] == ("SG005",):
+            return  # nothing was recorded
+        spans = [window.seconds for window in rules.burst.windows]
+        spans += [rules.duplicates.window_s, rules.strikes.window_s]  # also the idle TTL
+        if verdict.action is Action.TERMINATE:
+            spans.append(rules.session.concluded_ttl_s)
+        now = self.clock.now
+        self.edges = [*self.edges[-30:], *(now + span for span in spans)]
+
+    def _advance(self, seconds: float) -> None:
+        if seconds:
+            self.clock.advance(seconds)
+            self.steps.append(f"advance {seconds!r}")
 
     @rule(where=st.sampled_from(WHERE))
     def end_session(self, where: tuple[str, str]) -> None:
@@ -219,24 +276,16 @@ class StoreEquivalence(RuleBasedStateMachine):
 def test_memory_and_redis_stores_give_identical_verdicts(redis_server: RedisServer) -> None:
     StoreEquivalence.redis_url = redis_server.url
     StoreEquivalence.seen.clear()
-    profile = settings.default
+    # The profile's examples (150 in ci, about 4 s here), each a run of 50 steps.
     run_state_machine_as_test(
-        StoreEquivalence,
-        settings=settings(
-            profile,
-            # Half the profile's examples (150 in ci), but each a longer run.
-            max_examples=max(50, profile.max_examples // 2),
-            stateful_step_count=40,
-        ),
+        StoreEquivalence, settings=settings(settings.default, stateful_step_count=50)
     )
     seen = StoreEquivalence.seen
-    # The runs compared more than ordinary chat: every kind of verdict came up.
+    # Not a comparison of two streams of "allow": every kind of verdict came up, for
+    # repeats, links, length, emoji, bursts, retries, escalation and conclusions.
     for label in ("allow", "block", "terminate"):
         assert seen[label] > 0, seen
-    # Duplicates, links, length, emoji, burst, retries, conclusions and escalation.
-    for code in ("SG301", "SG302", "SG201", "SG101", "SG401", "SG403", "SG601", "SG004"):
-        assert seen[code] > 0, (code, seen)
-    for code in ("SG005", "SG901"):
+    for code in ("SG101", "SG201", "SG301", "SG401", "SG403", "SG601", "SG004", "SG005", "SG901"):
         assert seen[code] > 0, (code, seen)
 
 
@@ -297,4 +346,4 @@ def test_scripted_block_strike_terminate_conclude_expire(
     assert results[-1] == ("block", ("SG201",))
     send(1, LINK)
     send(1, TWO_LINKS)
-    assert results[-2:] == [("allow", ()), ("terminate", ("SG201", "SG901"))]
+    assert results[-2:] == [("allow", ()), ("terminate", ("SG201", "SG301", "SG901"))]
