@@ -461,8 +461,15 @@ def _snapshot(reply: Any) -> Snapshot:
             events.append(Event(float(ts), int(fingerprint, 16), text, int(chars)))
         return Snapshot(events=tuple(events), strikes=strikes)
     except (IndexError, TypeError, ValueError) as exc:
-        # Keys written by something else, or a different layout version.
-        raise StoreError(f"unexpected reply from the Redis store: {reply!r:.200}") from exc
+        # Keys written by something else, or a different layout version: this session's
+        # state is unreadable, the store itself is fine (no cooldown), so say it here.
+        problem = f"unexpected reply from the Redis store: {reply!r:.200}"
+        logger.warning(
+            "spamguard: %s",
+            problem,
+            extra={"spamguard": {"event": "spamguard.store.bad_reply", "error": problem}},
+        )
+        raise StoreError(problem) from exc
 
 
 def _redacted(url: str) -> str:
