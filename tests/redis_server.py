@@ -35,6 +35,8 @@ def require_redis_server() -> str:
     """The binary, or skip (fail when Redis is required) with how to get one."""
     binary = redis_server_binary()
     if binary is not None:
+        if shutil.which(binary) is None:
+            pytest.fail(f"SPAMGUARD_REDIS_SERVER={binary!r} is not an executable redis-server")
         return binary
     reason = (
         "redis-server not found: install it (Debian/Ubuntu: apt-get install redis-server; "
