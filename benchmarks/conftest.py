@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from measure import MIX_SIZE, ROUNDS, WARMUP_ROUNDS
+from messages import Mix, build_mix, replay
 from pytest_benchmark.fixture import BenchmarkFixture
+
+from spamguard import Message
 
 __all__ = ["LatencyReport", "Row"]
 
@@ -117,3 +121,15 @@ def pytest_terminal_summary(
 
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+@pytest.fixture(scope="module")
+def mix() -> Mix:
+    """One cycle of the message mix."""
+    return build_mix(MIX_SIZE)
+
+
+@pytest.fixture(scope="module")
+def stream(mix: Mix) -> list[Message]:
+    """Every message the warm-up and measured rounds check, in new sessions every cycle."""
+    return replay(mix.messages, WARMUP_ROUNDS + ROUNDS)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-import statistics
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
-from messages import Mix, build_mix, replay
+from measure import WARMUP_ROUNDS, ErrorCounter, measure, p50_by_kind
+from messages import Mix
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from spamguard import Action, Engine, Message, load_rules
@@ -30,59 +29,9 @@ from spamguard.text import analyse
 if TYPE_CHECKING:  # the fixture comes from conftest.py, which pytest loads itself
     from conftest import LatencyReport
 
-MIX_SIZE = 2_000
-"""Messages in one cycle of the mix."""
-ROUNDS = 20_000
-"""Measured calls per benchmark: ten cycles of the mix."""
-WARMUP_ROUNDS = 2_000
-"""Unmeasured calls before them: one cycle, to fill caches and session windows."""
 
 POLICY: CompiledPolicy = compile_policy(load_rules().defaults)
 DETECTORS = {detector.name: detector for detector, _ in POLICY.detectors}
-
-
-def _measure(benchmark: BenchmarkFixture, function: Callable[[], None]) -> None:
-    """Time ``function`` once per round: ``ROUNDS`` rounds after ``WARMUP_ROUNDS``."""
-    benchmark.pedantic(function, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
-
-
-def _p50_by_kind(benchmark: BenchmarkFixture, mix: Mix) -> None:
-    """Store the median per message kind: where the time goes, beyond one p50 and p99.
-
-    Round ``i`` handled message ``WARMUP_ROUNDS + i`` of the cycling stream.
-    """
-    if benchmark.stats is None:  # --benchmark-disable
-        return
-    timings: dict[str, list[float]] = {kind: [] for kind in mix.counts()}
-    for index, duration in enumerate(benchmark.stats.stats.data, start=WARMUP_ROUNDS):
-        timings[mix.kinds[index % len(mix.kinds)]].append(duration)
-    benchmark.extra_info["p50_us_by_kind"] = {
-        kind: round(statistics.median(values) * 1e6, 2) for kind, values in timings.items()
-    }
-
-
-class _ErrorCounter(logging.Handler):
-    """Counts the ERROR records of the engine's fail-open paths; ignores the rest."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Count the record."""
-        self.count += 1
-
-
-@pytest.fixture(scope="module")
-def mix() -> Mix:
-    """One cycle of the message mix."""
-    return build_mix(MIX_SIZE)
-
-
-@pytest.fixture(scope="module")
-def stream(mix: Mix) -> list[Message]:
-    """Every message the warm-up and measured rounds check, time moving forward throughout."""
-    return replay(mix.messages, WARMUP_ROUNDS + ROUNDS)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +65,7 @@ def test_baseline(
         message = next(messages)
         chars[message.session] = chars.get(message.session, 0) + len(message.text)
 
-    _measure(benchmark, trivial)
+    measure(benchmark, trivial)
     latency.record(benchmark, baseline=True)
 
 
@@ -135,7 +84,7 @@ def test_check(
     """
     spamguard_logger = logging.getLogger("spamguard")
     monkeypatch.setattr(spamguard_logger, "propagate", False)
-    failures = _ErrorCounter()
+    failures = ErrorCounter()
     spamguard_logger.addHandler(failures)
     engine = Engine()
     actions = dict.fromkeys(Action, 0)  # verdicts are counted, not kept: no GC build-up
@@ -145,13 +94,13 @@ def test_check(
         actions[engine.check(next(messages)).action] += 1
 
     try:
-        _measure(benchmark, check_next)
+        measure(benchmark, check_next)
     finally:
         spamguard_logger.removeHandler(failures)
     # Figures of the fail-open path (analysis or a detector raised) would mean nothing.
     assert failures.count == 0, f"the engine logged {failures.count} errors"
     latency.record(benchmark)
-    _p50_by_kind(benchmark, mix)
+    p50_by_kind(benchmark, mix, WARMUP_ROUNDS)
     # Warm-up rounds included: the share of each action over the whole stream.
     benchmark.extra_info["actions"] = {action.value: n for action, n in actions.items()}
 
@@ -164,9 +113,9 @@ def test_analyse(benchmark: BenchmarkFixture, mix: Mix, latency: LatencyReport) 
     def analyse_next() -> None:
         analyse(next(texts), limits)
 
-    _measure(benchmark, analyse_next)
+    measure(benchmark, analyse_next)
     latency.record(benchmark)
-    _p50_by_kind(benchmark, mix)
+    p50_by_kind(benchmark, mix, WARMUP_ROUNDS)
 
 
 @pytest.mark.parametrize("name", list(DETECTORS))
@@ -180,5 +129,5 @@ def test_detector(
     def assess_next() -> None:
         detector.assess(next(cycle))
 
-    _measure(benchmark, assess_next)
+    measure(benchmark, assess_next)
     latency.record(benchmark)

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from messages import Mix, build_mix, replay
+from measure import WARMUP_ROUNDS, ErrorCounter, measure, p50_by_kind
+from messages import Mix
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from spamguard import Action, Engine, Message, load_rules
@@ -42,13 +42,6 @@ from tests.redis_server import RedisServer, require_redis_server
 if TYPE_CHECKING:  # the fixture comes from conftest.py, which pytest loads itself
     from conftest import LatencyReport, Row
 
-MIX_SIZE = 2_000
-"""Messages in one cycle of the mix."""
-ROUNDS = 20_000
-"""Measured calls per benchmark: ten cycles of the mix."""
-WARMUP_ROUNDS = 2_000
-"""Unmeasured calls before them: one cycle, to open connections, load the scripts and
-fill session windows."""
 TIMEOUT_S = 1.0
 """The stores' command timeout. Production's 0.1 s would turn a stall of this noisy
 benchmark machine into the engine's fail-open path (SG009), whose figures mean nothing;
@@ -65,11 +58,6 @@ StoreArgs = tuple[SenderKey, Event, str | None, Retention, float]
 def _namespace(name: str) -> str:
     """A fresh key prefix: no benchmark sees the keys of another."""
     return f"bench-{name}-{next(_namespaces)}"
-
-
-def _measure(benchmark: BenchmarkFixture, function: Callable[[], None]) -> None:
-    """Time ``function`` once per round: ``ROUNDS`` rounds after ``WARMUP_ROUNDS``."""
-    benchmark.pedantic(function, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
 
 
 @dataclass(slots=True)
@@ -94,30 +82,6 @@ def _record(
         benchmark.extra_info["ping_p50_us"] = round(ping.row.p50_us, 3)
 
 
-def _p50_by_kind(benchmark: BenchmarkFixture, mix: Mix) -> None:
-    """The median per message kind. Round ``i`` handled message ``WARMUP_ROUNDS + i``."""
-    if benchmark.stats is None:  # --benchmark-disable
-        return
-    timings: dict[str, list[float]] = {kind: [] for kind in mix.counts()}
-    for index, duration in enumerate(benchmark.stats.stats.data, start=WARMUP_ROUNDS):
-        timings[mix.kinds[index % len(mix.kinds)]].append(duration)
-    benchmark.extra_info["p50_us_by_kind"] = {
-        kind: round(statistics.median(values) * 1e6, 2) for kind, values in timings.items()
-    }
-
-
-class _ErrorCounter(logging.Handler):
-    """Counts the ERROR records of the engine's fail-open paths; ignores the rest."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Count the record."""
-        self.count += 1
-
-
 # ------------------------------------------------------------------------ fixtures
 
 
@@ -134,18 +98,6 @@ def redis_server() -> Iterator[RedisServer]:
 def ping() -> _Ping:
     """Where ``test_redis_ping`` leaves its row for the benchmarks after it."""
     return _Ping()
-
-
-@pytest.fixture(scope="module")
-def mix() -> Mix:
-    """One cycle of the message mix."""
-    return build_mix(MIX_SIZE)
-
-
-@pytest.fixture(scope="module")
-def stream(mix: Mix) -> list[Message]:
-    """Every message the warm-up and measured rounds check, in new sessions every cycle."""
-    return replay(mix.messages, WARMUP_ROUNDS + ROUNDS)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +128,7 @@ def test_redis_ping(
 
     client = redis.Redis(host="127.0.0.1", port=redis_server.port)
     try:
-        _measure(benchmark, client.ping)
+        measure(benchmark, client.ping)
     finally:
         client.close()
     _record(benchmark, latency, ping, is_ping=True)
@@ -194,7 +146,7 @@ def _check_stream(
     """
     spamguard_logger = logging.getLogger("spamguard")
     monkeypatch.setattr(spamguard_logger, "propagate", False)
-    failures = _ErrorCounter()
+    failures = ErrorCounter()
     spamguard_logger.addHandler(failures)
     engine = Engine(store=store)
     actions = dict.fromkeys(Action, 0)
@@ -209,7 +161,7 @@ def _check_stream(
             store_errors += 1
 
     try:
-        _measure(benchmark, check_next)
+        measure(benchmark, check_next)
     finally:
         spamguard_logger.removeHandler(failures)
     assert failures.count == 0, f"the engine logged {failures.count} errors"
@@ -234,7 +186,7 @@ def test_redis_check(
     finally:
         store.close()
     _record(benchmark, latency, ping)
-    _p50_by_kind(benchmark, mix)
+    p50_by_kind(benchmark, mix, WARMUP_ROUNDS)
     benchmark.extra_info["actions"] = actions
 
 
@@ -250,7 +202,7 @@ def test_memory_check(
     difference."""
     actions = _check_stream(benchmark, MemoryStore(), stream, monkeypatch)
     _record(benchmark, latency, ping)
-    _p50_by_kind(benchmark, mix)
+    p50_by_kind(benchmark, mix, WARMUP_ROUNDS)
     benchmark.extra_info["actions"] = actions
 
 
@@ -270,7 +222,7 @@ def test_redis_begin(
         store.begin(*next(calls))
 
     try:
-        _measure(benchmark, begin_next)
+        measure(benchmark, begin_next)
     finally:
         store.close()
     _record(benchmark, latency, ping)

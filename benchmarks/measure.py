@@ -1,0 +1,52 @@
+"""What the latency benchmarks share: round counts, timing, per-kind medians, errors."""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Callable
+
+from messages import Mix
+from pytest_benchmark.fixture import BenchmarkFixture
+
+__all__ = ["MIX_SIZE", "ROUNDS", "WARMUP_ROUNDS", "ErrorCounter", "measure", "p50_by_kind"]
+
+MIX_SIZE = 2_000
+"""Messages in one cycle of the mix."""
+ROUNDS = 20_000
+"""Measured calls per benchmark: ten cycles of the mix."""
+WARMUP_ROUNDS = 2_000
+"""Unmeasured calls before them: one cycle, to fill caches and session windows (and, with
+Redis, to open connections and load the scripts)."""
+
+
+def measure(benchmark: BenchmarkFixture, function: Callable[[], None]) -> None:
+    """Time ``function`` once per round: ``ROUNDS`` rounds after ``WARMUP_ROUNDS``."""
+    benchmark.pedantic(function, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+
+
+def p50_by_kind(benchmark: BenchmarkFixture, mix: Mix, warmup_rounds: int) -> None:
+    """Store the median per message kind: where the time goes, beyond one p50 and p99.
+
+    Round ``i`` handled message ``warmup_rounds + i`` of the cycling stream.
+    """
+    if benchmark.stats is None:  # --benchmark-disable
+        return
+    timings: dict[str, list[float]] = {kind: [] for kind in mix.counts()}
+    for index, duration in enumerate(benchmark.stats.stats.data, start=warmup_rounds):
+        timings[mix.kinds[index % len(mix.kinds)]].append(duration)
+    benchmark.extra_info["p50_us_by_kind"] = {
+        kind: round(statistics.median(values) * 1e6, 2) for kind, values in timings.items()
+    }
+
+
+class ErrorCounter(logging.Handler):
+    """Counts the ERROR records of the engine's fail-open paths; ignores the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Count the record."""
+        self.count += 1
