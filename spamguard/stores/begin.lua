@@ -11,19 +11,6 @@
 --         {0, strikes, events (oldest first), texts of the newest events}.
 
 local now = tonumber(ARGV[1])
-local base = string.sub(KEYS[2], 1, -3)
-
--- Forget a whole session: its senders (named in the session hash) and its transactions.
-local function wipe()
-  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
-    if string.sub(field, 1, 1) == 'm' then
-      local member = string.sub(field, 2)
-      redis.call('DEL', base .. ':e:' .. member, base .. ':n:' .. member, base .. ':k:' .. member)
-    end
-  end
-  redis.call('DEL', KEYS[2], KEYS[3])
-end
-
 local concluded = redis.call('GET', KEYS[1])
 if concluded then
   if tonumber(concluded) > now then
@@ -34,7 +21,7 @@ end
 
 local expires = redis.call('HGET', KEYS[2], '@')
 if expires and tonumber(expires) <= now then
-  wipe()
+  wipe_session(KEYS[2], KEYS[3])
 end
 redis.call('HSET', KEYS[2], '@', ARGV[2], 'm' .. ARGV[7], '1')
 redis.call('PEXPIRE', KEYS[2], ARGV[3])

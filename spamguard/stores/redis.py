@@ -426,7 +426,11 @@ class RedisStore:
         return reply
 
 
-_SCRIPTS = {name: _script(f"{name}.lua") for name in ("begin", "settle", "end")}
+# Each script is its shared part (session.lua) followed by its own.
+_SCRIPTS = {
+    name: _script("session.lua") + "\n" + _script(f"{name}.lua")
+    for name in ("begin", "settle", "end")
+}
 
 
 def _encoded(values: Sequence[str | int]) -> list[bytes | int]:

@@ -6,17 +6,9 @@
 --       8 strike ttl ms, 9 strikes kept
 -- Returns 1 when something was recorded, 0 when the session was gone.
 
-local base = string.sub(KEYS[2], 1, -3)
-
 if ARGV[1] == 'terminate' then
   -- Nothing of the live state is needed any more: every later post is refused.
-  for _, field in ipairs(redis.call('HKEYS', KEYS[2])) do
-    if string.sub(field, 1, 1) == 'm' then
-      local member = string.sub(field, 2)
-      redis.call('DEL', base .. ':e:' .. member, base .. ':n:' .. member, base .. ':k:' .. member)
-    end
-  end
-  redis.call('DEL', KEYS[2], KEYS[3])
+  wipe_session(KEYS[2], KEYS[3])
   redis.call('SET', KEYS[1], ARGV[6], 'PX', ARGV[7])
   return 1
 end
