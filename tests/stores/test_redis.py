@@ -361,3 +361,20 @@ def test_two_processes_share_one_window(redis_server: RedisServer) -> None:
     # One process alone would allow 10 of 30 posts in the window; so must two together.
     assert actions.count("allow") == 10
     assert actions.count("block") == 20
+
+
+def test_health_reports_the_store_state(own_server: RedisServer) -> None:
+    store = RedisStore(own_server.url, timeout_s=0.2, cooldown_s=0.2, namespace="health")
+    assert store.ping()
+    assert store.healthy
+    own_server.stop()
+    assert not store.ping()  # a probe reports; it never raises
+    with pytest.raises(StoreError, match=r"begin: ConnectionError: .*refused"):
+        store.begin(KEY, _event(0), None, RET, 0)
+    assert not store.healthy
+    own_server.start()
+    _wait_past_cooldown()
+    assert store.ping()
+    store.begin(KEY, _event(1), None, RET, 1)
+    assert store.healthy
+    store.close()
