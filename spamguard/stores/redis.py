@@ -211,7 +211,7 @@ class RedisStore:
 
     def end_session(self, key: SessionKey) -> None:
         """See `SessionStore.end_session`."""
-        self._run("end", self._session_keys(key), [])
+        self._run("end", self.session_keys(key), [])
 
     async def abegin(
         self,
@@ -238,7 +238,7 @@ class RedisStore:
 
     async def aend_session(self, key: SessionKey) -> None:
         """Asyncio twin of `end_session`."""
-        await self._arun("end", self._session_keys(key), [])
+        await self._arun("end", self.session_keys(key), [])
 
     # -- operations ----------------------------------------------------------------------
 
@@ -266,8 +266,9 @@ class RedisStore:
             await client.aclose()
 
     def session_keys(self, key: SessionKey) -> list[str]:
-        """The names of an engagement's session-level keys (for inspection and tests)."""
-        return self._session_keys(key)
+        """The names of an engagement's keys: concluded, session hash, transaction order."""
+        base = self._base(key)
+        return [f"{base}:c", f"{base}:s", f"{base}:o"]
 
     def sender_keys(self, key: SenderKey) -> list[str]:
         """The names of one sender's keys: posts, texts, strikes."""
@@ -284,10 +285,6 @@ class RedisStore:
     def _member(key: SenderKey) -> str:
         return f"{key.role.value}/{_part(key.sender)}"
 
-    def _session_keys(self, key: SessionKey) -> list[str]:
-        base = self._base(key)
-        return [f"{base}:c", f"{base}:s", f"{base}:o"]
-
     def _begin_call(
         self,
         key: SenderKey,
@@ -296,7 +293,7 @@ class RedisStore:
         retention: Retention,
         now: float,
     ) -> tuple[list[str], list[str | int]]:
-        keys = [*self._session_keys(key.session), *self.sender_keys(key)]
+        keys = [*self.session_keys(key.session), *self.sender_keys(key)]
         args: list[str | int] = [
             _num(now),
             _num(now + retention.idle_ttl_s),
@@ -324,7 +321,7 @@ class RedisStore:
         now: float,
     ) -> tuple[list[str], list[str | int]]:
         base = self._base(key.session)
-        keys = [*self._session_keys(key.session), f"{base}:k:{self._member(key)}"]
+        keys = [*self.session_keys(key.session), f"{base}:k:{self._member(key)}"]
         args: list[str | int] = [
             "terminate" if outcome.action is Action.TERMINATE else "block",
             _outcome_text(outcome),

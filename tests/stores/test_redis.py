@@ -378,3 +378,17 @@ def test_health_reports_the_store_state(own_server: RedisServer) -> None:
     store.begin(KEY, _event(1), None, RET, 1)
     assert store.healthy
     store.close()
+
+
+def test_a_password_in_the_url_never_reaches_errors_or_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = RedisStore("redis://app:s3cret@127.0.0.1:1/0", timeout_s=0.2)
+    with (
+        caplog.at_level(logging.WARNING, logger="spamguard.store"),
+        pytest.raises(StoreError) as raised,
+    ):
+        store.begin(KEY, _event(0), None, RET, 0)
+    assert "redis://app:***@127.0.0.1:1/0 begin" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+    assert "s3cret" not in caplog.text
