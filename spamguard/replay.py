@@ -1,9 +1,10 @@
 """Offline replay of recorded traffic through the live engine code path.
 
 A corpus is JSON lines: ``text`` and ``session`` are required; ``sender``, ``role``, ``ts``,
-``tenant``, ``interface``, ``id`` (client transaction id) and ``label`` (``ham``/``spam``)
-are optional, and other fields are ignored. Lines are replayed in file order. Without
-``ts`` the replay clock advances one second per line.
+``tenant``, ``interface``, ``id`` (client transaction id), ``label`` (``ham``/``spam``) and
+``kind`` (a free-form traffic kind, for reports) are optional, and other fields are ignored.
+Lines are replayed in file order. Without ``ts`` the replay clock advances one second per
+line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from spamguard.engine import Engine
 from spamguard.message import Message, Role
 from spamguard.verdict import Action, Verdict
 
-__all__ = ["CorpusError", "CorpusLine", "ReplayRecord", "Summary", "parse_line", "replay"]
+__all__ = [
+    "CorpusError",
+    "CorpusLine",
+    "ReplayRecord",
+    "Summary",
+    "parse_line",
+    "replay",
+    "timed",
+]
 
 LABELS = ("ham", "spam")
 _OPTIONAL_STR = ("sender", "tenant", "interface")
@@ -36,33 +45,38 @@ class CorpusError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CorpusLine:
-    """One parsed corpus line: its message (without time yet) and its label."""
+    """One parsed corpus line: its message (timed once `timed` has run), label and kind."""
 
     line: int
     message: Message
     ts: float | None
     label: str | None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReplayRecord:
-    """The verdict of one corpus line."""
+    """What the engine said about one corpus line: the action and the reason codes."""
 
-    line: int
-    message: Message
-    label: str | None
-    verdict: Verdict
+    item: CorpusLine
+    action: Action
+    codes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, item: CorpusLine, verdict: Verdict) -> ReplayRecord:
+        """The record of a line and the verdict the engine gave it."""
+        return cls(item, verdict.action, verdict.codes)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--out`` form of this line."""
         record: dict[str, Any] = {
-            "line": self.line,
-            "session": self.message.session,
-            "action": self.verdict.action.value,
-            "codes": list(self.verdict.codes),
+            "line": self.item.line,
+            "session": self.item.message.session,
+            "action": self.action.value,
+            "codes": list(self.codes),
         }
-        if self.label is not None:
-            record["label"] = self.label
+        if self.item.label is not None:
+            record["label"] = self.item.label
         return record
 
 
@@ -100,6 +114,7 @@ def parse_line(number: int, raw: str) -> CorpusLine:
         ),
         ts=_timestamp(number, obj.get("ts")),
         label=_label(number, obj.get("label")),
+        kind=_kind(number, obj.get("kind")),
     )
 
 
@@ -138,13 +153,29 @@ def _label(number: int, value: Any) -> str | None:
     raise CorpusError(number, f"`label` must be one of {', '.join(LABELS)} or null, got {value!r}")
 
 
-def replay(engine: Engine, lines: Iterable[CorpusLine]) -> Iterator[ReplayRecord]:
-    """Check each line in order on the replay clock; lines without ``ts`` advance it by 1 s."""
+def _kind(number: int, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise CorpusError(number, "`kind` must be a string or null")
+
+
+def timed(lines: Iterable[CorpusLine]) -> Iterator[CorpusLine]:
+    """The lines with their messages on the replay clock.
+
+    A line's ``ts`` sets the clock; a line without one advances it by 1 s from the line
+    before. The clock runs over the whole corpus in order, which is why a sharded replay
+    times lines before it splits them among workers.
+    """
     clock = 0.0
     for item in lines:
         clock = item.ts if item.ts is not None else clock + 1.0
-        timed = replace(item.message, ts=clock)
-        yield ReplayRecord(item.line, timed, item.label, engine.check(timed))
+        yield replace(item, message=replace(item.message, ts=clock))
+
+
+def replay(engine: Engine, lines: Iterable[CorpusLine]) -> Iterator[ReplayRecord]:
+    """Check each line in order on the replay clock (see `timed`)."""
+    for item in timed(lines):
+        yield ReplayRecord.of(item, engine.check(item.message))
 
 
 @dataclass
@@ -163,14 +194,14 @@ class Summary:
 
     def add(self, record: ReplayRecord) -> None:
         """Count one replayed line."""
-        action = record.verdict.action.value
+        action, label = record.action.value, record.item.label
         self.messages += 1
         self.actions[action] += 1
-        if record.label is not None:
-            self.by_label[record.label][action] += 1
-        self.codes.update(record.verdict.codes)
-        if record.verdict.action is Action.TERMINATE:
-            message = record.message
+        if label is not None:
+            self.by_label[label][action] += 1
+        self.codes.update(record.codes)
+        if record.action is Action.TERMINATE:
+            message = record.item.message
             self.terminated.add((message.tenant, message.interface, message.session))
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""`spamguard`: check, validate, explain and replay from the command line.
+"""`spamguard`: check, validate, explain, replay, diff, tune and synthesise corpora.
 
-Exit status: 0 success, 1 invalid rules (validate) or a failed check run, 2 bad input or
-usage (a malformed corpus line, an unknown code, a missing file).
+Exit status: 0 success, 1 invalid rules (validate) or differences found (diff), 2 bad
+input or usage (a malformed corpus line, an unknown code, a missing file).
 """
 
 from __future__ import annotations
@@ -9,27 +9,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from spamguard.cli.progress import Progress
+from spamguard.cli.corpus import UsageError, add_jobs_option
+from spamguard.cli.replaying import run_diff, run_replay
+from spamguard.cli.synth import add_corpus_parser
+from spamguard.cli.tuning import add_tune_parser
 from spamguard.codes import CATALOGUE, lookup, render_doc
 from spamguard.config import load_rules
 from spamguard.engine import Engine
 from spamguard.errors import RulesError, SpamguardError
 from spamguard.message import Message
-from spamguard.replay import CorpusError, CorpusLine, Summary, parse_line, replay
+from spamguard.replay import CorpusError, parse_line
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A problem with the command's input, reported as one line and exit status 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 _STORE_HELP = (
     "session store URL (default memory://; e.g. redis://host:6379/0); "
     "SPAMGUARD_STORE_URL and the rules file's store: are not used here"
+)
+
+
+_REPLAY_STORE_HELP = (
+    "session store URL (default: memory with no session cap, so results do not depend on "
+    "--jobs); SPAMGUARD_STORE_URL and the rules file's store: are not used here"
 )
 
 
@@ -80,8 +84,24 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", help="verdicts as JSON lines ('-' for stdout)")
     rep.add_argument("--summary", type=Path, help="summary as JSON")
     rep.add_argument("--skip-invalid", action="store_true", help="count and skip bad lines")
-    rep.add_argument("--store", default="memory://", help=_STORE_HELP)
-    rep.set_defaults(run=_replay)
+    rep.add_argument("--store", help=_REPLAY_STORE_HELP)
+    add_jobs_option(rep)
+    rep.set_defaults(run=run_replay)
+
+    diff = commands.add_parser(
+        "diff", help="replay a corpus through two rule sets and list what they judge differently"
+    )
+    diff.add_argument("corpus", type=Path)
+    diff.add_argument("--rules", type=Path, help="the current rules (default: shipped)")
+    diff.add_argument("--against", type=Path, required=True, help="the candidate rules")
+    diff.add_argument("--out", help="differing lines as JSON lines ('-' for stdout)")
+    diff.add_argument("--summary", type=Path, help="counts as JSON")
+    diff.add_argument("--skip-invalid", action="store_true", help="count and skip bad lines")
+    add_jobs_option(diff)
+    diff.set_defaults(run=run_diff)
+
+    add_tune_parser(commands)
+    add_corpus_parser(commands)
     return parser
 
 
@@ -152,108 +172,6 @@ def _write_docs(folder: Path) -> None:
         "| code | slug | group | default action | summary |\n|---|---|---|---|---|\n"
     )
     (folder / "README.md").write_text(index + "\n".join(rows) + "\n", encoding="utf-8")
-
-
-def _replay(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    summary = Summary()
-    started = time.perf_counter()
-    try:
-        size = args.corpus.stat().st_size
-        corpus = args.corpus.open("rb")
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.corpus}: {exc.strerror}") from exc
-    progress = Progress(total=size, enabled=sys.stderr.isatty() and size > 1_000_000)
-    with corpus, _output(args.out) as out:
-        lines = _CorpusLines(corpus, args.corpus, summary, args.skip_invalid, progress)
-        for record in replay(engine, lines):
-            summary.add(record)
-            if out is not None:
-                out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
-    progress.close()
-    summary.elapsed_s = time.perf_counter() - started
-    if args.summary is not None:
-        args.summary.write_text(json.dumps(summary.to_dict(), indent=2) + "\n", encoding="utf-8")
-    _print_table(summary, sys.stdout if args.out != "-" else sys.stderr)
-    return EXIT_OK
-
-
-class _CorpusLines:
-    """The parsed lines of a corpus file; bad lines stop the run or are counted and skipped."""
-
-    def __init__(
-        self,
-        source: IO[bytes],
-        name: Path,
-        summary: Summary,
-        skip_invalid: bool,
-        progress: Progress,
-    ) -> None:
-        self._source, self._name, self._summary = source, name, summary
-        self._skip, self._progress = skip_invalid, progress
-
-    def __iter__(self) -> Iterator[CorpusLine]:
-        for number, raw in enumerate(self._source, start=1):
-            self._progress.advance(len(raw))
-            try:
-                text = raw.decode("utf-8")
-                if not text.strip():
-                    continue
-                item = parse_line(number, text)
-            except UnicodeDecodeError as exc:
-                self._fail(CorpusError(number, f"not UTF-8 (byte {exc.start})"))
-                continue
-            except CorpusError as exc:
-                self._fail(exc)
-                continue
-            yield item
-
-    def _fail(self, error: CorpusError) -> None:
-        if not self._skip:
-            raise UsageError(f"{self._name}: {error} (use --skip-invalid to skip such lines)")
-        self._summary.skipped_invalid += 1
-
-
-class _output:
-    """`--out` as a context manager: a file, stdout for '-', or nothing."""
-
-    def __init__(self, target: str | None) -> None:
-        self._target = target
-        self._file: IO[str] | None = None
-
-    def __enter__(self) -> IO[str] | None:
-        if self._target is None:
-            return None
-        if self._target == "-":
-            return sys.stdout
-        try:
-            self._file = open(self._target, "w", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {self._target}: {exc.strerror}") from exc
-        return self._file
-
-    def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
-def _print_table(summary: Summary, stream: IO[str]) -> None:
-    data = summary.to_dict()
-    rate = summary.messages / summary.elapsed_s if summary.elapsed_s else 0.0
-    print(f"{data['messages']} messages in {data['elapsed_s']:.2f} s ({rate:,.0f}/s)", file=stream)
-    print(f"{'':<10}{'allow':>10}{'block':>10}{'terminate':>11}", file=stream)
-    rows: list[tuple[str, dict[str, Any]]] = [("all", data["actions"])]
-    rows += [(label, counts) for label, counts in data["by_label"].items() if sum(counts.values())]
-    for name, counts in rows:
-        print(
-            f"{name:<10}{counts['allow']:>10}{counts['block']:>10}{counts['terminate']:>11}",
-            file=stream,
-        )
-    print(f"sessions terminated: {data['sessions_terminated']}", file=stream)
-    if summary.skipped_invalid:
-        print(f"invalid lines skipped: {summary.skipped_invalid}", file=stream)
-    for code, count in sorted(summary.codes.items(), key=lambda kv: -kv[1]):
-        print(f"  {code} {CATALOGUE[code].slug:<26} {count:>8}", file=stream)
 
 
 def _print_json(data: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    """Bytes processed out of a total, with rate and ETA, redrawn at most 10 times a second.
+    """Bytes and lines read out of a total, with rate and ETA, redrawn at most 10 times a second.
 
     Args:
         total: The total number of bytes.
@@ -20,12 +20,14 @@ class Progress:
         self.total = max(total, 1)
         self.enabled = enabled
         self.done = 0
+        self.lines = 0
         self._started = time.monotonic()
         self._drawn = 0.0
 
     def advance(self, amount: int) -> None:
-        """Count `amount` more bytes processed."""
+        """Count one more line of `amount` bytes read."""
         self.done += amount
+        self.lines += 1
         if self.enabled and time.monotonic() - self._drawn >= 0.1:
             self._draw()
 
@@ -40,7 +42,11 @@ class Progress:
         share = min(self.done / self.total, 1.0)
         elapsed = now - self._started
         rate = self.done / elapsed if elapsed > 0 else 0.0
+        line_rate = self.lines / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         bar = "#" * int(share * 30)
-        sys.stderr.write(f"\r[{bar:<30}] {share:6.1%} {rate / 1e6:6.2f} MB/s  ETA {eta:5.0f} s")
+        sys.stderr.write(
+            f"\r[{bar:<30}] {share:6.1%} {self.lines:>12,} lines {line_rate:>9,.0f}/s"
+            f" {rate / 1e6:6.2f} MB/s  ETA {eta:5.0f} s"
+        )
         sys.stderr.flush()

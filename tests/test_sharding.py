@@ -1,0 +1,93 @@
+"""Sharded replay: the same verdicts, in the same order, whatever the number of workers."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from spamguard.config import load_rules, load_rules_text
+from spamguard.replay import CorpusError, CorpusLine, parse_line
+from spamguard.sharding import Judged, WorkerFailed, judge_corpus, shard_of
+
+SPAM = "Earn $500 a day from home, message me on WhatsApp now"
+
+
+def _corpus(lines: int, seed: int = 7) -> list[CorpusLine]:
+    """Interleaved sessions: chatty ones, repeaters that get blocked, floods that terminate."""
+    rng = random.Random(seed)
+    items = []
+    ts = 1_700_000_000.0
+    for number in range(1, lines + 1):
+        session = f"s{rng.randrange(40)}"
+        kind = int(session[1:]) % 4
+        text = {
+            0: f"where is my order {rng.randrange(10_000)}?",
+            1: SPAM,
+            2: "🎉" * rng.randrange(10, 120),
+            3: "ok",
+        }[kind]
+        ts += rng.choice((0.0, 0.2, 1.0, 7.0))
+        raw = {"text": text, "session": session, "tenant": f"t{kind % 2}", "label": "ham"}
+        if rng.random() < 0.9:  # the rest ride the replay clock
+            raw["ts"] = ts
+        if rng.random() < 0.1:
+            raw["id"] = f"m{number // 2}"  # some retries
+        items.append(parse_line(number, json.dumps(raw)))
+    return items
+
+
+def _flat(judged: Iterator[Judged]) -> list[tuple[int, tuple[tuple[str, tuple[str, ...]], ...]]]:
+    return [(j.item.line, tuple((r.action.value, r.codes) for r in j.records)) for j in judged]
+
+
+def test_workers_give_the_single_process_verdicts_in_corpus_order() -> None:
+    corpus = _corpus(3_000)
+    rules = [load_rules(), load_rules_text("version: 1\ndefaults: {duplicates: {max_repeats: 1}}")]
+    single = _flat(judge_corpus(corpus, rules, jobs=1))
+    sharded = _flat(judge_corpus(corpus, rules, jobs=3))
+    assert sharded == single
+    assert [line for line, _ in single] == list(range(1, 3_001))
+    actions = {answer[0][0] for _, answer in single}
+    assert actions == {"allow", "block", "terminate"}  # the corpus exercises every verdict
+    assert any(a[0] != a[1] for _, a in single)  # and the two rule sets disagree somewhere
+
+
+def test_a_reading_error_comes_after_every_line_before_it() -> None:
+    good = _corpus(2_500)
+
+    def lines() -> Iterator[CorpusLine]:
+        yield from good
+        raise CorpusError(2_501, "not valid JSON")
+
+    seen: list[int] = []
+
+    def consume() -> None:
+        for judged in judge_corpus(lines(), [load_rules()], jobs=2):
+            seen.append(judged.item.line)
+
+    with pytest.raises(CorpusError, match="line 2501"):
+        consume()
+    assert seen == list(range(1, 2_501))
+
+
+def test_a_failing_worker_is_an_error_not_a_hang() -> None:
+    with pytest.raises(WorkerFailed, match="replay worker 0 failed: ValueError"):
+        list(judge_corpus(_corpus(10), [load_rules()], jobs=2, store="nosuch://"))
+
+
+def test_stopping_early_ends_the_workers() -> None:
+    judged = judge_corpus(_corpus(5_000), [load_rules()], jobs=2)
+    assert next(judged).item.line == 1
+    judged.close()  # returns: the workers were told to stop, or terminated
+
+
+def test_a_session_always_goes_to_the_same_shard() -> None:
+    items = _corpus(200)
+    by_session: dict[str, set[int]] = {}
+    for item in items:
+        by_session.setdefault(item.message.session, set()).add(shard_of(item.message, 4))
+    assert all(len(shards) == 1 for shards in by_session.values())
+    assert len({shard for shards in by_session.values() for shard in shards}) > 1
