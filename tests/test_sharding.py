@@ -91,3 +91,34 @@ def test_a_session_always_goes_to_the_same_shard() -> None:
         by_session.setdefault(item.message.session, set()).add(shard_of(item.message, 4))
     assert all(len(shards) == 1 for shards in by_session.values())
     assert len({shard for shards in by_session.values() for shard in shards}) > 1
+
+
+def test_replay_follows_tenant_interface_bypass_and_monitor_rules_as_the_engine_does() -> None:
+    from spamguard.engine import Engine
+    from spamguard.replay import timed
+    from spamguard.stores.memory import MemoryStore
+    from spamguard.synth import synthesize
+
+    rules = load_rules_text(
+        "version: 1\n"
+        "defaults: {agent_bypass: true}\n"
+        "tenants:\n"
+        "  acme:\n"
+        "    monitor: true\n"
+        "    interfaces:\n"
+        "      mobile: {monitor: false, urls: {max_urls: 0}}\n"
+        "  globex: {enabled: false}\n"
+    )
+    items = [parse_line(n, json.dumps(o)) for n, o in enumerate(synthesize(150, 0.4, 3), 1)]
+    engine = Engine(rules, store=MemoryStore())
+    expected = [(i.line, engine.check(i.message)) for i in timed(items)]
+    judged = list(judge_corpus(items, [rules], jobs=2))
+    assert [(j.item.line, j.records[0].action, j.records[0].codes) for j in judged] == [
+        (line, verdict.action, verdict.codes) for line, verdict in expected
+    ]
+    codes = {code for _, verdict in expected for code in verdict.codes}
+    assert {"SG001", "SG002", "SG201"} <= codes  # disabled tenant, agent bypass, links
+    tenants = {j.item.message.tenant for j in judged}
+    assert {"acme", "globex"} <= tenants
+    monitored = [v for line, v in expected if v.shadow_action.value != v.action.value]
+    assert monitored  # acme's web posts are only monitored

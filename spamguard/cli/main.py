@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +127,7 @@ def _check(args: argparse.Namespace) -> int:
             item = parse_line(number, raw)
         except CorpusError as exc:
             raise UsageError(f"<stdin> {exc}") from exc
-        message = item.message if item.ts is None else replace(item.message, ts=item.ts)
-        _print_json(engine.check(message).to_dict())
+        _print_json(engine.check(item.message).to_dict())
     return EXIT_OK
 
 
