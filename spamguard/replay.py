@@ -18,6 +18,7 @@ from typing import Any
 
 from spamguard.engine import Engine
 from spamguard.message import Message, Role
+from spamguard.stores.memory import MemoryStore
 from spamguard.verdict import Action, Verdict
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "CorpusLine",
     "ReplayRecord",
     "Summary",
+    "check_line",
     "parse_line",
     "replay",
     "timed",
@@ -47,7 +49,8 @@ class CorpusError(ValueError):
 class CorpusLine:
     """One parsed corpus line: its message, its own ``ts`` (None: it has none), label and kind.
 
-    The message carries the line's ``ts``; a line without one gets its time from `timed`.
+    The message carries the line's ``ts``; a line without one gets its time from `timed`,
+    which also sets ``watermark``: the latest time of this or any earlier line.
     """
 
     line: int
@@ -55,6 +58,7 @@ class CorpusLine:
     ts: float | None
     label: str | None
     kind: str | None = None
+    watermark: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,20 +175,36 @@ def timed(lines: Iterable[CorpusLine]) -> Iterator[CorpusLine]:
     before. The clock runs over the whole corpus in order, which is why a sharded replay
     times lines before it splits them among workers.
     """
-    clock = 0.0
+    clock = latest = 0.0
     for item in lines:
+        message = item.message
         if item.ts is not None:
             clock = item.ts
-            yield item  # already on its own time: copying would cost a third of a parse
         else:
             clock += 1.0
-            yield replace(item, message=replace(item.message, ts=clock))
+            message = replace(message, ts=clock)
+        latest = max(latest, clock)
+        yield CorpusLine(item.line, message, item.ts, item.label, item.kind, latest)
+
+
+def check_line(engine: Engine, item: CorpusLine) -> Verdict:
+    """Check one timed line, as every replay does.
+
+    A replay's in-memory store does not sweep by each post's own time (`MemoryStore`'s
+    ``sweep=False``): it drops what expired by the corpus's latest time, so that the
+    sessions dropped never depend on which other sessions share the store, and a replay
+    split among workers gives the same verdicts even when the corpus's times go back.
+    """
+    store = engine.store
+    if isinstance(store, MemoryStore) and item.watermark is not None:
+        store.expire(item.watermark)
+    return engine.check(item.message)
 
 
 def replay(engine: Engine, lines: Iterable[CorpusLine]) -> Iterator[ReplayRecord]:
     """Check each line in order on the replay clock (see `timed`)."""
     for item in timed(lines):
-        yield ReplayRecord.of(item, engine.check(item.message))
+        yield ReplayRecord.of(item, check_line(engine, item))
 
 
 @dataclass

@@ -29,7 +29,7 @@ from typing import Any
 from spamguard.config import Rules
 from spamguard.engine import Engine
 from spamguard.message import Message, Role
-from spamguard.replay import CorpusLine, ReplayRecord, timed
+from spamguard.replay import CorpusLine, ReplayRecord, check_line, timed
 from spamguard.stores.base import SessionStore
 from spamguard.stores.factory import store_from_url
 from spamguard.stores.memory import MemoryStore
@@ -50,7 +50,9 @@ _IN_FLIGHT_PER_WORKER = 3
 _POLL_S = 0.5  # how often a wait checks that the workers are still alive
 
 # A line as it travels to a worker: plain tuples pickle ~50 times faster than dataclasses.
-Wire = tuple[int, str, str, str, str, str, str, float, str | None, str | None, str | None]
+Wire = tuple[
+    int, str, str, str, str, str, str, float, str | None, str | None, str | None, float | None
+]
 _Answer = tuple[tuple[str, tuple[str, ...]], ...]
 
 
@@ -115,13 +117,15 @@ class _Judge:
     def __call__(self, items: Sequence[CorpusLine]) -> list[_Answer]:
         answers = []
         for item in items:
-            verdicts = (engine.check(item.message) for engine in self._engines)
+            verdicts = (check_line(engine, item) for engine in self._engines)
             answers.append(tuple((v.action.value, v.codes) for v in verdicts))
         return answers
 
 
 def _store(url: str | None) -> SessionStore:
-    return MemoryStore(max_sessions=sys.maxsize) if url is None else store_from_url(url)
+    if url is None:
+        return MemoryStore(max_sessions=sys.maxsize, sweep=False)
+    return store_from_url(url)
 
 
 def _records(item: CorpusLine, answer: _Answer) -> tuple[ReplayRecord, ...]:
@@ -144,12 +148,15 @@ def to_wire(item: CorpusLine) -> Wire:
         m.transaction_id,
         item.label,
         item.kind,
+        item.watermark,
     )
 
 
 def from_wire(wire: Wire) -> CorpusLine:
     """The line `to_wire` sent."""
-    line, text, session, tenant, interface, role, sender, ts, transaction_id, label, kind = wire
+    line, text, session, tenant, interface, role, sender, ts, transaction_id, label, kind, mark = (
+        wire
+    )
     message = Message(
         text=text,
         session=session,
@@ -160,17 +167,21 @@ def from_wire(wire: Wire) -> CorpusLine:
         ts=ts,
         transaction_id=transaction_id,
     )
-    return CorpusLine(line, message, ts, label, kind)
+    return CorpusLine(line, message, ts, label, kind, mark)
 
 
-def _worker(rule_sets: Sequence[Rules], store: str | None, inbox: Any, outbox: Any) -> None:
+def _worker(
+    rule_sets: Sequence[Rules], store: str | None, inbox: Any, outbox: Any, stop: Any
+) -> None:
     """A worker process: judge each batch from `inbox` until None arrives."""
     # Verdict logs of a replay reach no handler in a worker: skip building them.
     logging.getLogger("spamguard").setLevel(logging.ERROR)
     try:
         judge = _Judge(rule_sets, store)
-        while (batch := inbox.get()) is not None:
+        while (batch := inbox.get()) is not None and not stop.is_set():
             outbox.put(("ok", judge([from_wire(wire) for wire in batch])))
+        if stop.is_set():  # the parent stopped reading: answers left unread may be dropped
+            outbox.cancel_join_thread()
     except BaseException as exc:  # tell the parent why instead of dying silently
         outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
 
@@ -187,10 +198,11 @@ class _Sharded:
         self._jobs = jobs
         self._inboxes = [context.Queue() for _ in range(jobs)]
         self._outboxes = [context.Queue() for _ in range(jobs)]
+        self._early = context.Event()  # the consumer stopped before the end
         self._workers: list[SpawnProcess] = [
             context.Process(
                 target=_worker,
-                args=(list(rule_sets), store, self._inboxes[n], self._outboxes[n]),
+                args=(list(rule_sets), store, self._inboxes[n], self._outboxes[n], self._early),
                 name=f"spamguard-replay-{n}",
                 daemon=True,
             )
@@ -207,12 +219,16 @@ class _Sharded:
             worker.start()
         dealer = threading.Thread(target=self._deal, args=(lines,), daemon=True)
         dealer.start()
+        finished = False
         try:
             while (batch := self._next_pending()) is not None:
                 if isinstance(batch, BaseException):
                     raise batch
                 yield from self._merge(batch)
+            finished = True
         finally:
+            if not finished:
+                self._early.set()
             self._shutdown(dealer)
 
     def _deal(self, lines: Iterator[CorpusLine]) -> None:

@@ -19,8 +19,8 @@ memory grows with the number of sessions active at once, never with ``sessions``
 
 Output depends only on the arguments: one `random.Random` drives the schedule (arrival
 times and which sessions are spam), and each session's content comes from its own
-`random.Random` seeded from ``(seed, session index)``, so a session looks the same however
-many sessions follow it.
+`random.Random` seeded from ``(seed, session index)``. Which sessions are spam depends on
+how many sessions there are, so corpora of different sizes differ in more than length.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Iterator
@@ -79,9 +80,13 @@ def test_a_failing_worker_is_an_error_not_a_hang() -> None:
 
 
 def test_stopping_early_ends_the_workers() -> None:
+    import multiprocessing
+
     judged = judge_corpus(_corpus(5_000), [load_rules()], jobs=2)
     assert next(judged).item.line == 1
-    judged.close()  # returns: the workers were told to stop, or terminated
+    judged.close()
+    alive = [p for p in multiprocessing.active_children() if p.name.startswith("spamguard")]
+    assert alive == []
 
 
 def test_a_session_always_goes_to_the_same_shard() -> None:
@@ -122,3 +127,30 @@ def test_replay_follows_tenant_interface_bypass_and_monitor_rules_as_the_engine_
     assert {"acme", "globex"} <= tenants
     monitored = [v for line, v in expected if v.shadow_action.value != v.action.value]
     assert monitored  # acme's web posts are only monitored
+
+
+def test_time_going_back_gives_the_same_verdicts_whatever_the_workers() -> None:
+    from spamguard.synth import synthesize
+
+    # Exports concatenated: each restarts the clock, and session ids recur across them.
+    raw = [line for seed in (1, 2, 3) for line in synthesize(40, 0.4, seed)]
+    items = [parse_line(n, json.dumps(o)) for n, o in enumerate(raw, start=1)]
+    assert any(b.ts < a.ts for a, b in itertools.pairwise(items) if a.ts and b.ts)
+    rules = [load_rules()]
+    assert _flat(judge_corpus(items, rules, jobs=3)) == _flat(judge_corpus(items, rules, jobs=1))
+
+
+def test_state_expires_by_the_corpus_clock_whatever_the_workers() -> None:
+    wall = "x" * 60_000  # terminates its engagement for a day
+    lines = [
+        parse_line(1, json.dumps({"text": wall, "session": "a", "ts": 1000})),
+        parse_line(2, json.dumps({"text": "hi", "session": "b", "ts": 100_000})),
+        parse_line(3, json.dumps({"text": "hello", "session": "a", "ts": 1001})),
+        parse_line(4, json.dumps({"text": wall, "session": "c", "ts": 99_000})),
+        parse_line(5, json.dumps({"text": "again", "session": "c", "ts": 99_001})),
+    ]
+    for jobs in (1, 2):
+        codes = [j.records[0].codes for j in judge_corpus(lines, [load_rules()], jobs=jobs)]
+        # By line 3 the corpus clock is past a's day of conclusion, on any worker.
+        assert codes[2] == (), jobs
+        assert codes[4] == ("SG005",), jobs  # c is concluded: the clock is within its day

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +15,16 @@ from spamguard.config import Rules, load_rules
 from spamguard.replay import CorpusError, CorpusLine, parse_line
 from spamguard.sharding import available_cores
 
-__all__ = ["CorpusReader", "UsageError", "add_jobs_option", "jobs_for", "output", "rules_of"]
+__all__ = [
+    "CorpusReader",
+    "UsageError",
+    "add_jobs_option",
+    "check_writable",
+    "jobs_for",
+    "json_line",
+    "output",
+    "rules_of",
+]
 
 # Below this size starting worker processes costs more than it saves.
 PARALLEL_FROM_BYTES = 4_000_000
@@ -44,6 +55,32 @@ def jobs_for(
             raise UsageError(f"--jobs must be at least 1, got {requested}")
         return requested
     return available_cores() if corpus_bytes >= parallel_from else 1
+
+
+def json_line(data: object) -> str:
+    """One JSON line; texts with lone surrogates (valid in JSON input) come out escaped."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data)
+    return text + "\n"
+
+
+def check_writable(option: str, target: str | Path | None, corpus: Path) -> None:
+    """Refuse an output path that cannot be written, or is the corpus, before any work."""
+    if target is None or target == "-":
+        return
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
+    if path.exists() and corpus.exists() and path.samefile(corpus):
+        raise UsageError(f"{option} {path}: is the corpus itself")
 
 
 def rules_of(path: Path | None) -> Rules:
@@ -97,6 +134,7 @@ class CorpusReader:
 
     def _fail(self, error: CorpusError) -> None:
         if not self._skip:
+            self.progress.close()  # so the message starts on a line of its own
             raise UsageError(f"{self.path}: {error} (use --skip-invalid to skip such lines)")
         self.skipped_invalid += 1
 

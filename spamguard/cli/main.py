@@ -26,7 +26,7 @@ from spamguard.replay import CorpusError, parse_line
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # `spamguard replay ... | head` is fine
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("spamguard: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return status
 
 

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spamguard.cli.corpus import CorpusReader, UsageError, jobs_for, output, rules_of
+from spamguard.cli.corpus import (
+    CorpusReader,
+    UsageError,
+    check_writable,
+    jobs_for,
+    json_line,
+    output,
+    rules_of,
+)
 from spamguard.codes import CATALOGUE
 from spamguard.config import Rules
 from spamguard.errors import SpamguardError
@@ -29,6 +37,8 @@ def run_replay(args: argparse.Namespace) -> int:
     """Replay a corpus through the rules; verdicts to ``--out``, counts to the terminal."""
     rules = rules_of(args.rules)
     store = _checked_store(args.store)
+    for option, target in (("--out", args.out), ("--summary", args.summary)):
+        check_writable(option, target, args.corpus)
     reader = CorpusReader(args.corpus, skip_invalid=args.skip_invalid)
     jobs = jobs_for(args.jobs, reader.size)
     summary = Summary()
@@ -38,7 +48,7 @@ def run_replay(args: argparse.Namespace) -> int:
             (record,) = judged.records
             summary.add(record)
             if out is not None:
-                out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                out.write(json_line(record.to_dict()))
     summary.skipped_invalid = reader.skipped_invalid
     summary.elapsed_s = time.perf_counter() - started
     if args.summary is not None:
@@ -53,6 +63,8 @@ def run_diff(args: argparse.Namespace) -> int:
     Exit status 1 when any line differs, like diff(1), so a rollout script can gate on it.
     """
     rule_sets = [rules_of(args.rules), rules_of(args.against)]
+    for option, target in (("--out", args.out), ("--summary", args.summary)):
+        check_writable(option, target, args.corpus)
     reader = CorpusReader(args.corpus, skip_invalid=args.skip_invalid)
     jobs = jobs_for(args.jobs, reader.size)
     counts = _DiffCounts()
@@ -65,7 +77,7 @@ def run_diff(args: argparse.Namespace) -> int:
             if before.action is after.action and before.codes == after.codes:
                 continue
             if out is not None:
-                out.write(json.dumps(_diff_dict(before, after), ensure_ascii=False) + "\n")
+                out.write(json_line(_diff_dict(before, after)))
             if listing is not None:
                 print(_diff_line(before, after), file=listing)
     counts.skipped_invalid = reader.skipped_invalid
@@ -163,7 +175,7 @@ def _diff_dict(before: ReplayRecord, after: ReplayRecord) -> dict[str, Any]:
 
 def _diff_line(before: ReplayRecord, after: ReplayRecord) -> str:
     item = before.item
-    text = json.dumps(item.message.text[:_SHOWN_TEXT], ensure_ascii=False)
+    text = json_line(item.message.text[:_SHOWN_TEXT]).rstrip("\n")
     left = f"{before.action.value} {','.join(before.codes) or '-'}"
     right = f"{after.action.value} {','.join(after.codes) or '-'}"
     label = item.label or "-"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spamguard.cli.corpus import CorpusReader, UsageError, jobs_for
+from spamguard.cli.corpus import CorpusReader, UsageError, check_writable, jobs_for
 from spamguard.detectors import REGISTRY
 from spamguard.errors import RuleIssue, RulesError
 from spamguard.sharding import WorkerFailed
@@ -59,7 +59,13 @@ def add_tune_parser(commands: Any) -> None:
         help=f"comma-separated rules sections to sweep (default all: {','.join(SECTIONS)})",
     )
     tune_.add_argument("--max-passes", type=int, default=3, metavar="N")
-    tune_.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all)")
+    tune_.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="worker processes, sessions sharded among them (default: every core for "
+        f"corpora over {_PARALLEL_FROM_BYTES // 1000} KB, else 1); results do not depend on N",
+    )
     tune_.add_argument("--skip-invalid", action="store_true", help="count and skip bad lines")
     tune_.add_argument("--quiet", action="store_true", help="no progress on stderr")
     tune_.set_defaults(run=run_tune)
@@ -69,6 +75,10 @@ def run_tune(args: argparse.Namespace) -> int:
     """Run the sweep, write the overlay and the report."""
     if args.max_passes < 1:
         raise UsageError(f"--max-passes must be at least 1, got {args.max_passes}")
+    if args.format == "json" and args.report is None:
+        raise UsageError("--format json is the format of --report: name the report file")
+    check_writable("--out", args.out, args.corpus)
+    check_writable("--report", args.report, args.corpus)
     candidates = _candidates(args.rules)
     budgets = Budgets(args.max_ham_block, args.max_ham_terminate)
     knobs = knobs_for(candidates.base.defaults, args.only)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections import OrderedDict, deque
 from dataclasses import replace
@@ -45,15 +47,22 @@ class MemoryStore:
 
     Args:
         max_sessions: The most live sessions kept at once.
+        sweep: Sweep expired sessions on each call, by that call's time. Replays turn it
+            off and call `expire` with the corpus clock instead, so that which sessions
+            are dropped never depends on which other sessions share the store.
     """
 
-    def __init__(self, max_sessions: int = 100_000) -> None:
+    def __init__(self, max_sessions: int = 100_000, *, sweep: bool = True) -> None:
         if max_sessions < 1:
             raise ValueError("max_sessions must be at least 1")
         self.max_sessions = max_sessions
         self._sessions: OrderedDict[SessionKey, _Session] = OrderedDict()
         self._concluded: OrderedDict[SessionKey, float] = OrderedDict()
         self._lock = threading.Lock()
+        self._sweeps = sweep
+        # Without sweeping: every expiry set, oldest first; stale entries are skipped.
+        self._expiries: list[tuple[float, int, SessionKey, bool]] = []
+        self._pushed = itertools.count()
 
     def __len__(self) -> int:
         """The number of live (not concluded) sessions held."""
@@ -69,7 +78,8 @@ class MemoryStore:
     ) -> Snapshot:
         """See `SessionStore.begin`."""
         with self._lock:
-            self._sweep(now)
+            if self._sweeps:
+                self._sweep(now)
             if self._is_concluded(key.session, now):
                 return Snapshot(concluded=True)
             session = self._touch(key.session, retention, now)
@@ -104,6 +114,7 @@ class MemoryStore:
                 self._sessions.pop(key.session, None)
                 self._concluded[key.session] = now + retention.concluded_ttl_s
                 self._concluded.move_to_end(key.session)
+                self._remember_expiry(self._concluded[key.session], key.session, True)
                 return
             session = self._sessions.get(key.session)
             if session is None:
@@ -161,7 +172,26 @@ class MemoryStore:
                 self._sessions.popitem(last=False)
         self._sessions.move_to_end(key)
         session.expires = now + retention.idle_ttl_s
+        self._remember_expiry(session.expires, key, False)
         return session
+
+    def expire(self, now: float) -> None:
+        """Drop every session and conclusion that has expired by `now` (see `sweep`)."""
+        with self._lock:
+            expiries = self._expiries
+            while expiries and expiries[0][0] <= now:
+                expires, _, key, concluded = heapq.heappop(expiries)
+                if concluded:
+                    if self._concluded.get(key) == expires:
+                        del self._concluded[key]
+                else:
+                    session = self._sessions.get(key)
+                    if session is not None and session.expires == expires:
+                        del self._sessions[key]
+
+    def _remember_expiry(self, expires: float, key: SessionKey, concluded: bool) -> None:
+        if not self._sweeps:
+            heapq.heappush(self._expiries, (expires, next(self._pushed), key, concluded))
 
     def _sweep(self, now: float) -> None:
         for _ in range(_SWEEP_PER_CALL):

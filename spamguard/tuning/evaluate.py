@@ -23,7 +23,7 @@ from spamguard.config import Rules
 from spamguard.engine import Engine
 from spamguard.message import Message
 from spamguard.policy import CompiledPolicy
-from spamguard.replay import CorpusLine, timed
+from spamguard.replay import CorpusLine, check_line, timed
 from spamguard.sharding import WorkerFailed, from_wire, shard_of, to_wire
 from spamguard.stores.memory import MemoryStore
 from spamguard.text import AnalysisLimits, TextFeatures
@@ -51,7 +51,7 @@ def evaluate_lines(
         memo: Text analyses to reuse across calls on the same lines.
     """
     engine = _SweepEngine(rules, {} if memo is None else memo)
-    return tally((item, engine.check(item.message)) for item in lines)
+    return tally((item, check_line(engine, item)) for item in lines)
 
 
 class _SweepEngine(Engine):
@@ -62,7 +62,7 @@ class _SweepEngine(Engine):
     """
 
     def __init__(self, rules: Rules, memo: AnalysisMemo) -> None:
-        super().__init__(rules, store=MemoryStore(max_sessions=sys.maxsize))
+        super().__init__(rules, store=MemoryStore(max_sessions=sys.maxsize, sweep=False))
         self._memo = memo
 
     def _analyse(self, message: Message, policy: CompiledPolicy) -> Analysed:
@@ -109,8 +109,8 @@ class Evaluator:
         """One tally per candidate, in order."""
         if not self._workers:
             return [evaluate_lines(self._local, rules, self._memo) for rules in candidates]
-        for _, connection in self._workers:
-            connection.send(("evaluate", list(candidates)))
+        for n in range(self.jobs):
+            self._send(n, ("evaluate", list(candidates)))
         totals = [Tally() for _ in candidates]
         for n in range(self.jobs):
             for total, part in zip(totals, self._receive(n), strict=True):
@@ -147,10 +147,20 @@ class Evaluator:
             shard = shard_of(item.message, self.jobs)
             chunks[shard].append(to_wire(item))
             if len(chunks[shard]) == _CHUNK_LINES:
-                self._workers[shard][1].send(("load", chunks[shard]))
+                self._send(shard, ("load", chunks[shard]))
                 chunks[shard] = []
-        for (_, connection), chunk in zip(self._workers, chunks, strict=True):
-            connection.send(("load", chunk))
+        for shard, chunk in enumerate(chunks):
+            self._send(shard, ("load", chunk))
+
+    def _send(self, worker: int, command: tuple[str, Any]) -> None:
+        process, connection = self._workers[worker]
+        try:
+            connection.send(command)
+        except OSError:  # a broken pipe: the worker is gone
+            process.join(timeout=1)
+            raise WorkerFailed(
+                f"tuning worker {worker} exited with code {process.exitcode}"
+            ) from None
 
     def _receive(self, worker: int) -> list[Tally]:
         process, connection = self._workers[worker]
@@ -160,7 +170,10 @@ class Evaluator:
         try:
             status, payload = connection.recv()
         except (EOFError, OSError):
-            raise WorkerFailed(f"tuning worker {worker} exited") from None
+            process.join(timeout=1)
+            raise WorkerFailed(
+                f"tuning worker {worker} exited with code {process.exitcode}"
+            ) from None
         if status != "ok":
             raise WorkerFailed(f"tuning worker {worker} failed: {payload}")
         tallies: list[Tally] = payload

@@ -10,6 +10,7 @@ of every knob around the final point, which is what the report plots.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,18 +41,27 @@ class Budgets:
     max_ham_block: float
     max_ham_terminate: float
 
-    def excess(self, tally: Tally) -> tuple[float, float]:
+    def excess(self, tally: Tally) -> tuple[int, int]:
         """How far over each budget a tally is: (ham sessions, ham posts); 0 when within."""
         sessions = tally.session_count("ham", terminated=True)
         posts = tally.stopped("ham")
         return (
-            max(0.0, sessions - self.max_ham_terminate * tally.session_count("ham")),
-            max(0.0, posts - self.max_ham_block * tally.posts("ham")),
+            max(0, sessions - _allowed(self.max_ham_terminate, tally.session_count("ham"))),
+            max(0, posts - _allowed(self.max_ham_block, tally.posts("ham"))),
         )
 
     def within(self, tally: Tally) -> bool:
         """Whether a tally keeps both budgets."""
-        return self.excess(tally) == (0.0, 0.0)
+        return self.excess(tally) == (0, 0)
+
+
+def _allowed(share: float, total: int) -> int:
+    """The whole number of posts or sessions a share of `total` allows.
+
+    The margin absorbs binary rounding: 0.0003 of 10,000 is 2.9999999999999996 in floats,
+    and 3 blocked posts are within that budget.
+    """
+    return math.floor(share * total + 1e-9)
 
 
 def score(tally: Tally, budgets: Budgets) -> tuple[float, ...]:
@@ -195,14 +205,12 @@ def tune(
     base = search.tally(values)
     if on_base is not None:
         on_base(base)
-    passes, converged = 0, False
-    sweeps: list[Sweep] = []
-    while not converged:
+    passes, sweeps = 0, list[Sweep]()
+    while True:  # a pass that moves nothing has profiled the final point: stop there
         passes += 1
         may_move = passes <= max_passes
         values, sweeps, moved = search.one_pass(values, base_values, passes, may_move, on_knob)
-        converged = not moved
-        if not may_move:
+        if not moved:
             break
     return TuneResult(
         knobs=list(knobs),
@@ -210,17 +218,12 @@ def tune(
         values=values,
         base=base,
         tuned=search.tally(values),
-        sweeps=[_with_base(s, b) for s, b in zip(sweeps, base_values, strict=True)],
+        sweeps=sweeps,
         passes=passes,
         evaluations=search.evaluations,
         converged=passes <= max_passes,
         elapsed_s=time.perf_counter() - started,
     )
-
-
-def _with_base(sweep: Sweep, base: Value) -> Sweep:
-    sweep.base = base
-    return sweep
 
 
 class _Search:
@@ -264,7 +267,7 @@ class _Search:
             best = self._best(points, before, base[index]) if may_move else before
             if best != before:
                 values, moved = _assign(values, index, best), True
-            sweeps.append(Sweep(knob, before, best, points))
+            sweeps.append(Sweep(knob, base[index], best, points))
             if on_knob is not None:
                 chosen = self._memo[values]
                 assert not isinstance(chosen, str)

@@ -67,3 +67,36 @@ def test_diff_needs_against(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     with pytest.raises(SystemExit):
         main(["diff", str(_synth(tmp_path, 2))])
     assert "--against" in capsys.readouterr().err
+
+
+def test_lone_surrogates_are_written_as_valid_json(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        '{"text": "bad \\ud800 https://a.example/x https://b.example/y", "session": "s\\udfff"}\n',
+        encoding="utf-8",
+    )
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("version: 1\ndefaults: {urls: {max_urls: 0}}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["replay", str(corpus), "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["session"] == "s\udfff"
+    assert main(["diff", str(corpus), "--against", str(strict), "--out", str(out)]) == 1
+    assert json.loads(out.read_text(encoding="utf-8"))["text"].startswith("bad \ud800")
+    assert main(["diff", str(corpus), "--against", str(strict)]) == 1  # the listing too
+
+
+def test_outputs_are_checked_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = _synth(tmp_path, 5)
+    before = corpus.read_bytes()
+    assert main(["replay", str(corpus), "--out", str(corpus)]) == 2
+    assert "is the corpus itself" in capsys.readouterr().err
+    assert corpus.read_bytes() == before
+    missing = tmp_path / "nope" / "x.yaml"
+    argv = ["tune", str(corpus), "--max-ham-block", "0.1", "--out", str(missing)]
+    assert main(argv) == 2
+    assert "does not exist" in capsys.readouterr().err
+    argv = ["tune", str(corpus), "--max-ham-block", "0.1", "--out", str(tmp_path / "o.yaml")]
+    assert main([*argv, "--format", "json"]) == 2
+    assert "name the report file" in capsys.readouterr().err

@@ -51,3 +51,28 @@ def test_concluded_sessions_survive_a_flood_of_new_sessions() -> None:
 def test_rejects_nonsense_capacity() -> None:
     with pytest.raises(ValueError, match="max_sessions"):
         MemoryStore(max_sessions=0)
+
+
+def test_without_sweeping_only_expire_drops_sessions() -> None:
+    from spamguard.message import Role, SenderKey, SessionKey
+    from spamguard.stores.base import Event, Retention
+
+    store = MemoryStore(sweep=False)
+    retention = Retention(
+        window_s=60,
+        max_events=10,
+        keys_needed=2,
+        strike_window_s=60,
+        max_strikes=3,
+        concluded_ttl_s=100,
+        max_transactions=4,
+    )
+    a, b = (SenderKey(SessionKey("t", "i", s), Role.END_USER, "u") for s in "ab")
+    store.begin(a, Event(0.0, 1, "x", 1), None, retention, 0.0)
+    far = 10 * retention.idle_ttl_s
+    store.begin(b, Event(far, 1, "x", 1), None, retention, far)  # no sweep: a stays
+    assert len(store) == 2
+    store.expire(retention.idle_ttl_s - 1)
+    assert len(store) == 2
+    store.expire(retention.idle_ttl_s)
+    assert len(store) == 1

@@ -134,3 +134,11 @@ def _no_workers_left() -> object:
     import multiprocessing
 
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("spamguard")]
+
+
+def test_a_budget_met_exactly_is_within_it_despite_float_rounding() -> None:
+    from collections import Counter
+
+    tally = Tally(confusion={"ham": Counter(allow=9_997, block=3)})
+    assert Budgets(max_ham_block=0.0003, max_ham_terminate=0.0).within(tally)
+    assert not Budgets(max_ham_block=0.0002, max_ham_terminate=0.0).within(tally)
