@@ -1,4 +1,5 @@
-"""What only the in-memory store does: LRU capacity. The rest is in test_contract.py."""
+"""What only the in-memory store does: LRU capacity, expiry without sweeping. The rest is in
+test_contract.py."""
 
 from __future__ import annotations
 
@@ -54,25 +55,12 @@ def test_rejects_nonsense_capacity() -> None:
 
 
 def test_without_sweeping_only_expire_drops_sessions() -> None:
-    from spamguard.message import Role, SenderKey, SessionKey
-    from spamguard.stores.base import Event, Retention
-
     store = MemoryStore(sweep=False)
-    retention = Retention(
-        window_s=60,
-        max_events=10,
-        keys_needed=2,
-        strike_window_s=60,
-        max_strikes=3,
-        concluded_ttl_s=100,
-        max_transactions=4,
-    )
-    a, b = (SenderKey(SessionKey("t", "i", s), Role.END_USER, "u") for s in "ab")
-    store.begin(a, Event(0.0, 1, "x", 1), None, retention, 0.0)
-    far = 10 * retention.idle_ttl_s
-    store.begin(b, Event(far, 1, "x", 1), None, retention, far)  # no sweep: a stays
+    store.begin(_key("a"), Event(0.0, 1, "x", 1), None, RET, 0.0)
+    far = 10 * RET.idle_ttl_s
+    store.begin(_key("b"), Event(far, 1, "x", 1), None, RET, far)  # no sweep: a stays
     assert len(store) == 2
-    store.expire(retention.idle_ttl_s - 1)
+    store.expire(RET.idle_ttl_s - 1)
     assert len(store) == 2
-    store.expire(retention.idle_ttl_s)
+    store.expire(RET.idle_ttl_s)
     assert len(store) == 1
