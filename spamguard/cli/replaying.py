@@ -164,6 +164,8 @@ def _diff_dict(before: ReplayRecord, after: ReplayRecord) -> dict[str, Any]:
     item = before.item
     data: dict[str, Any] = {
         "line": item.line,
+        "tenant": item.message.tenant,
+        "interface": item.message.interface,
         "session": item.message.session,
         "label": item.label,
         "rules": {"action": before.action.value, "codes": list(before.codes)},

@@ -23,6 +23,7 @@ from spamguard.tuning.tally import Tally
 
 __all__ = ["add_tune_parser", "run_tune"]
 
+EXIT_OK, EXIT_OVER_BUDGET = 0, 1
 SECTIONS = (*(detector.name for detector in REGISTRY), "strikes")
 # Worker processes cost about a second to start; below this size one process is faster.
 _PARALLEL_FROM_BYTES = 200_000
@@ -31,7 +32,10 @@ _PARALLEL_FROM_BYTES = 200_000
 def add_tune_parser(commands: Any) -> None:
     """Register ``spamguard tune``."""
     tune_ = commands.add_parser(
-        "tune", help="sweep thresholds on a labelled corpus and write the best rules"
+        "tune",
+        help="sweep thresholds on a labelled corpus and write the best rules",
+        description="Exit status 1 when no rule set tried keeps the budgets (the closest "
+        "one is written), 2 for bad input.",
     )
     tune_.add_argument("corpus", type=Path, help="JSON lines labelled ham/spam")
     tune_.add_argument("--rules", type=Path, help="the base rules (default: shipped)")
@@ -111,7 +115,7 @@ def run_tune(args: argparse.Namespace) -> int:
         page = json.dumps(document, indent=2) + "\n" if args.format == "json" else None
         _write(args.report, page if page is not None else render_html(document))
     _print_outcome(document, args, sys.stdout)
-    return 0
+    return EXIT_OK if document["tuned"]["feasible"] else EXIT_OVER_BUDGET
 
 
 def _share(text: str) -> float:

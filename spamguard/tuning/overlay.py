@@ -7,6 +7,7 @@ file: `spamguard validate` accepts it and `--rules` layers it over the shipped r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,7 +41,7 @@ def _mapping(
     for key, value in node.items():
         here = (*path, str(key))
         note = f"  # {comments[here]}" if here in comments else ""
-        name = _scalar(key)
+        name = _plain(key)
         if isinstance(value, Mapping) and value:
             lines.append(f"{pad}{name}:{note}")
             lines += _mapping(value, here, depth + 1, comments)
@@ -73,6 +74,14 @@ def _sequence(
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        # A JSON string is a one-line YAML double-quoted scalar, whatever it holds.
+        return json.dumps(value, ensure_ascii=False)
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    """A scalar as PyYAML writes it: quoted only when it must be (``"yes"``, ``"0123"``)."""
     if isinstance(value, frozenset | set):
         value = sorted(value)
     text = yaml.safe_dump(

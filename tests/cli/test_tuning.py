@@ -111,3 +111,16 @@ def test_tune_reports_a_bad_base_file(tmp_path: Path, capsys: pytest.CaptureFixt
     argv = ["tune", str(_corpus(tmp_path)), "--rules", str(base), "--max-ham-block", "0.1"]
     assert main([*argv, "--out", str(tmp_path / "o.yaml")]) == 2
     assert f"{base}:3: defaults.urls.max_urls" in capsys.readouterr().err
+
+
+def test_tune_exits_1_when_the_budgets_cannot_be_met(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = _corpus(tmp_path)
+    with corpus.open("a", encoding="utf-8") as lines:  # a ham paste only length could spare
+        lines.write(json.dumps({"text": "log line\n" * 400, "session": "p", "label": "ham"}))
+    out = tmp_path / "tuned.yaml"
+    argv = ["tune", str(corpus), "--max-ham-block", "0", "--out", str(out), "--only", "urls"]
+    assert main([*argv, "--quiet"]) == 1
+    assert "(the budgets could not be met)" in capsys.readouterr().out
+    assert load_rules(out).defaults.urls.max_urls == 3  # the closest: no link post blocked
