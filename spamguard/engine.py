@@ -44,6 +44,9 @@ class Engine:
             ``store:`` section, else this process's memory.
         clock: The time for messages that carry none (Unix seconds).
         on_verdict: Called with every verdict, e.g. to count metrics.
+        timings: Time each step of every check and report it in `Verdict.timings` and
+            the verdict's log record (``timings_us``): the analysis, the store, each
+            detector, the policy. Off by default; when off nothing is timed.
 
     Raises:
         RulesError: the rules file is invalid.
@@ -58,11 +61,13 @@ class Engine:
         store: SessionStore | str | None = None,
         clock: Callable[[], float] = time.time,
         on_verdict: Callable[[Verdict], None] | None = None,
+        timings: bool = False,
     ) -> None:
         self.rules = rules if isinstance(rules, Rules) else load_rules(rules)
         self.store: SessionStore = _pick_store(store, self.rules)
         self._clock = clock
         self._on_verdict = on_verdict
+        self._timings = timings
         self._defaults = compile_policy(self.rules.defaults)
         self._tenants = {name: compile_policy(p) for name, p in self.rules.tenants.items()}
         self._interfaces = {key: compile_policy(p) for key, p in self.rules.interfaces.items()}
@@ -79,10 +84,13 @@ class Engine:
         post = self._prepare(message)
         if isinstance(post, Verdict):
             return post
+        watch = post.watch
         try:
             snapshot, failure = self.store.begin(*post.store_args()), None
         except Exception as exc:  # a store failure is the tenant's policy, never a crash
             snapshot, failure = Snapshot(), self._store_failure("begin", exc, post.policy)
+        if watch is not None:
+            watch.lap("store")
         decision = self._decide(post, snapshot, failure)
         outcome = _outcome(decision, snapshot, failure)
         if outcome is not None:
@@ -90,17 +98,22 @@ class Engine:
                 self.store.settle(*post.settle_args(outcome))
             except Exception as exc:
                 decision = _noted(decision, self._store_failure("settle", exc, None))
-        return self._emit(message, post.policy, decision, post.now)
+            if watch is not None:
+                watch.lap("store")
+        return self._emit(message, post.policy, decision, post.now, watch)
 
     async def acheck(self, message: Message) -> Verdict:
         """The asyncio twin of `check`: the same steps, with the store calls awaited."""
         post = self._prepare(message)
         if isinstance(post, Verdict):
             return post
+        watch = post.watch
         try:
             snapshot, failure = await self.store.abegin(*post.store_args()), None
         except Exception as exc:
             snapshot, failure = Snapshot(), self._store_failure("begin", exc, post.policy)
+        if watch is not None:
+            watch.lap("store")
         decision = self._decide(post, snapshot, failure)
         outcome = _outcome(decision, snapshot, failure)
         if outcome is not None:
@@ -108,7 +121,9 @@ class Engine:
                 await self.store.asettle(*post.settle_args(outcome))
             except Exception as exc:
                 decision = _noted(decision, self._store_failure("settle", exc, None))
-        return self._emit(message, post.policy, decision, post.now)
+            if watch is not None:
+                watch.lap("store")
+        return self._emit(message, post.policy, decision, post.now, watch)
 
     def end_session(self, tenant: str, interface: str, session: str) -> None:
         """Free an engagement's state once it has ended normally."""
@@ -141,12 +156,15 @@ class Engine:
 
     def _prepare(self, message: Message) -> _Post | Verdict:
         """Everything before the store: the policy, early exits and the text analysis."""
+        watch = _Stopwatch() if self._timings else None
         now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
         early = self._early_exit(message, policy)
         if early is not None:
-            return self._emit(message, policy, early, now)
+            return self._emit(message, policy, early, now, watch)
         features, errors = self._analyse(message, policy)
-        return _Post(message, policy, now, features, errors)
+        if watch is not None:
+            watch.lap("analysis")
+        return _Post(message, policy, now, features, errors, watch)
 
     @staticmethod
     def _store_failure(operation: str, exc: Exception, policy: CompiledPolicy | None) -> Reason:
@@ -174,18 +192,29 @@ class Engine:
         if failure is not None:
             reasons.append(failure)
         context = Context(features, snapshot.events, now)
+        watch = post.watch
         for detector, monitor in policy.detectors:
             try:
                 findings = detector.assess(context)
             except Exception:  # one broken detector must not silence the others
                 logger.exception("spamguard: detector %s failed", detector.name)
                 reasons.append(_ERROR.reason(acted=False, observed=detector.name))
-                continue
+                findings = []
             reasons.extend(policy.reason(finding, monitor) for finding in findings)
-        return policy.decide(reasons, snapshot.strikes)
+            if watch is not None:
+                watch.lap(detector.name)
+        decision = policy.decide(reasons, snapshot.strikes)
+        if watch is not None:
+            watch.lap("policy")
+        return decision
 
     def _emit(
-        self, message: Message, policy: CompiledPolicy, decision: Decision, now: float
+        self,
+        message: Message,
+        policy: CompiledPolicy,
+        decision: Decision,
+        now: float,
+        watch: _Stopwatch | None = None,
     ) -> Verdict:
         notices = policy.rules.notices
         notice = {Action.BLOCK: notices.block, Action.TERMINATE: notices.terminate}.get(
@@ -200,7 +229,13 @@ class Engine:
             "ts": now,
             **message.describe(),
         }
-        verdict = Verdict(decision.action, decision.reasons, notice, decision.shadow_action, record)
+        timings = None
+        if watch is not None:
+            timings = watch.stop()
+            record["timings_us"] = timings
+        verdict = Verdict(
+            decision.action, decision.reasons, notice, decision.shadow_action, record, timings
+        )
         if decision.reasons:
             level = logging.INFO if decision.action is Action.ALLOW else logging.WARNING
             if logger.isEnabledFor(level):
@@ -225,6 +260,7 @@ class _Post:
     now: float
     features: TextFeatures
     errors: list[Reason]
+    watch: _Stopwatch | None = None
 
     def store_args(self) -> tuple[SenderKey, Event, str | None, Retention, float]:
         features = self.features
@@ -237,6 +273,28 @@ class _Post:
     ) -> tuple[SenderKey, str | None, Outcome, Retention, float]:
         message = self.message
         return message.sender_key, message.transaction_id, outcome, self.policy.retention, self.now
+
+
+class _Stopwatch:
+    """The time of each step of one check, in microseconds, for ``Engine(timings=True)``."""
+
+    __slots__ = ("_last", "_started", "laps")
+
+    def __init__(self) -> None:
+        self._started = self._last = time.perf_counter_ns()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, step: str) -> None:
+        """Charge the time since the last lap to `step` (steps may recur: the store)."""
+        now = time.perf_counter_ns()
+        self.laps[step] = self.laps.get(step, 0.0) + (now - self._last) / 1000
+        self._last = now
+
+    def stop(self) -> dict[str, float]:
+        """The laps, each rounded to 0.1 µs, and ``total``: the whole check."""
+        laps = {step: round(us, 1) for step, us in self.laps.items()}
+        laps["total"] = round((time.perf_counter_ns() - self._started) / 1000, 1)
+        return laps
 
 
 def _pick_store(store: SessionStore | str | None, rules: Rules) -> SessionStore:

@@ -85,6 +85,9 @@ class Verdict:
         shadow_action: What the action would have been without monitor mode; equal to
             ``action`` when nothing was only monitored.
         log: The structured log record of this verdict (no message text).
+        timings: With ``Engine(timings=True)``, microseconds spent per step of the check
+            (``analysis``, ``store``, each detector by name, ``policy``) and ``total``;
+            else None.
     """
 
     action: Action
@@ -92,6 +95,7 @@ class Verdict:
     notice: str | None = None
     shadow_action: Action = Action.ALLOW
     log: dict[str, Any] = field(default_factory=dict, compare=False)
+    timings: dict[str, float] | None = field(default=None, compare=False)
 
     @property
     def codes(self) -> tuple[str, ...]:

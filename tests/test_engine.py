@@ -311,3 +311,47 @@ def test_store_urls_pick_the_store() -> None:
     engine = Engine(store="memory://?max_sessions=5")
     assert isinstance(engine.store, MemoryStore)
     assert engine.store.max_sessions == 5
+
+
+def test_timings_are_off_by_default() -> None:
+    verdict = Engine(store=MemoryStore()).check(Message(text="hello there", session="s", ts=1))
+    assert verdict.timings is None
+    assert "timings_us" not in verdict.log
+
+
+def test_timings_name_every_step_and_add_up() -> None:
+    engine = Engine(store=MemoryStore(), timings=True)
+    verdict = engine.check(Message(text="see https://a.example/x " * 5, session="s", ts=1))
+    timings = verdict.timings
+    assert timings is not None
+    detectors = [d.name for d, _ in engine.policy_for("default", "default").detectors]
+    assert set(timings) == {"analysis", "store", *detectors, "policy", "total"}
+    assert all(us >= 0 for us in timings.values())
+    steps = sum(us for step, us in timings.items() if step != "total")
+    assert steps <= timings["total"] + 0.05 * len(timings)  # each lap rounded to 0.1 µs
+    assert verdict.log["timings_us"] == timings
+    assert verdict.action is Action.BLOCK  # the store lap includes settling the strike
+
+
+def test_timings_of_early_exits_and_of_acheck() -> None:
+    engine = Engine(store=MemoryStore(), timings=True)
+    system = engine.check(Message(text="agent joined", session="s", role=Role.SYSTEM, ts=1))
+    assert system.timings is not None
+    assert list(system.timings) == ["total"]
+    verdict = asyncio.run(engine.acheck(Message(text="hello there", session="s", ts=2)))
+    assert verdict.timings is not None
+    assert {"analysis", "store", "urls", "policy", "total"} <= set(verdict.timings)
+
+
+def test_a_failing_detector_is_still_timed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from spamguard.detectors.emoji import EmojiDetector
+
+    def broken(self: object, context: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(EmojiDetector, "assess", broken)
+    engine = Engine(store=MemoryStore(), timings=True)
+    verdict = engine.check(Message(text="hello there", session="s", ts=1))
+    assert verdict.timings is not None
+    assert "emoji" in verdict.timings
+    assert "SG007" in verdict.codes
