@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from spamguard.cli.bench import add_bench_parser
 from spamguard.cli.corpus import UsageError, add_jobs_option
 from spamguard.cli.replaying import run_diff, run_replay
 from spamguard.cli.synth import add_corpus_parser
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_tune_parser(commands)
     add_corpus_parser(commands)
+    add_bench_parser(commands)
     return parser
 
 
