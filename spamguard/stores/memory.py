@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import replace
 
 from spamguard.message import Role, SenderKey, SessionKey
@@ -21,11 +21,14 @@ _SWEEP_PER_CALL = 8
 
 
 class _Sender:
+    # Lists, not deques: a deque starts with a 64-slot block (760 bytes), and windows hold
+    # a few dozen posts at most, so trimming the front of a list is cheap. Most senders
+    # are never struck: their strike list is made on the first strike.
     __slots__ = ("events", "strikes")
 
     def __init__(self) -> None:
-        self.events: deque[Event] = deque()
-        self.strikes: deque[float] = deque()
+        self.events: list[Event] = []
+        self.strikes: list[float] | None = None
 
 
 class _Session:
@@ -33,7 +36,7 @@ class _Session:
 
     def __init__(self) -> None:
         self.senders: dict[tuple[Role, str], _Sender] = {}
-        self.transactions: OrderedDict[str, Outcome] = OrderedDict()
+        self.transactions: dict[str, Outcome] = {}  # insertion order: oldest first
         self.expires = 0.0
 
 
@@ -89,15 +92,17 @@ class MemoryStore:
                     return Snapshot(replay=recorded)
                 session.transactions[transaction_id] = _PROVISIONAL
                 if len(session.transactions) > retention.max_transactions:
-                    session.transactions.popitem(last=False)
+                    del session.transactions[next(iter(session.transactions))]
             sender = session.senders.get((key.role, key.sender))
             if sender is None:
                 sender = session.senders[(key.role, key.sender)] = _Sender()
             _trim(sender.events, now - retention.window_s)
-            _trim_times(sender.strikes, now - retention.strike_window_s)
+            strikes = sender.strikes
+            if strikes:
+                _trim_times(strikes, now - retention.strike_window_s)
             earlier = tuple(sender.events)
             _append(sender.events, event, retention)
-            return Snapshot(events=earlier, strikes=len(sender.strikes))
+            return Snapshot(events=earlier, strikes=len(strikes) if strikes else 0)
 
     def settle(
         self,
@@ -123,9 +128,11 @@ class MemoryStore:
                 session.transactions[transaction_id] = outcome
             sender = session.senders.get((key.role, key.sender))
             if sender is not None and outcome.action is Action.BLOCK:
+                if sender.strikes is None:
+                    sender.strikes = []
                 sender.strikes.append(now)
-                while len(sender.strikes) > retention.max_strikes:
-                    sender.strikes.popleft()
+                if len(sender.strikes) > retention.max_strikes:
+                    del sender.strikes[: len(sender.strikes) - retention.max_strikes]
 
     def end_session(self, key: SessionKey) -> None:
         """See `SessionStore.end_session`."""
@@ -206,22 +213,28 @@ class MemoryStore:
             del self._concluded[first[0]]
 
 
-def _append(events: deque[Event], event: Event, retention: Retention) -> None:
+def _append(events: list[Event], event: Event, retention: Retention) -> None:
     """Append, cap the count, and drop the text of the post that just left the newest few."""
     events.append(event)
-    while len(events) > retention.max_events:
-        events.popleft()
+    if len(events) > retention.max_events:
+        del events[: len(events) - retention.max_events]
     # Only the newest `keys_needed` posts are compared as text: keep no more than that.
     stale = len(events) - retention.keys_needed - 1
     if stale >= 0 and events[stale].key:
         events[stale] = replace(events[stale], key="")
 
 
-def _trim(events: deque[Event], oldest: float) -> None:
-    while events and events[0].ts <= oldest:
-        events.popleft()
+def _trim(events: list[Event], oldest: float) -> None:
+    gone = 0
+    while gone < len(events) and events[gone].ts <= oldest:
+        gone += 1
+    if gone:
+        del events[:gone]
 
 
-def _trim_times(times: deque[float], oldest: float) -> None:
-    while times and times[0] <= oldest:
-        times.popleft()
+def _trim_times(times: list[float], oldest: float) -> None:
+    gone = 0
+    while gone < len(times) and times[gone] <= oldest:
+        gone += 1
+    if gone:
+        del times[:gone]
