@@ -339,13 +339,16 @@ class RedisStore:
         retry_module = self._redis.retry
         backoff = self._redis.backoff
         exceptions = self._redis.exceptions
+        # One immediate retry on a broken connection (a restarted server), none on a
+        # timeout: the script may have run, and running it twice would count twice. The
+        # cluster clients take only the number of retries from this and retry timeouts
+        # too, so they get none.
+        retries = 0 if self._cluster else 1
         return {
             "socket_timeout": self.timeout_s,
             "socket_connect_timeout": self.timeout_s,
-            # One immediate retry on a broken connection (a restarted server), none on a
-            # timeout: the script may have run, and running it twice would count twice.
             "retry": retry_module.Retry(
-                backoff.NoBackoff(), 1, supported_errors=(exceptions.ConnectionError,)
+                backoff.NoBackoff(), retries, supported_errors=(exceptions.ConnectionError,)
             ),
             "decode_responses": True,
             # Message text may hold lone surrogates; they must round-trip, not raise.
