@@ -54,6 +54,7 @@ Wire = tuple[
     int, str, str, str, str, str, str, float, str | None, str | None, str | None, float | None
 ]
 _Answer = tuple[tuple[str, tuple[str, ...]], ...]
+_Batch = tuple[list[CorpusLine], list[int]]  # lines dealt together, and each one's worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +210,7 @@ class _Sharded:
             for n in range(jobs)
         ]
         # Batches dealt but not yet merged, and how many more may be dealt.
-        self._pending: deque[list[CorpusLine] | BaseException | None] = deque()
+        self._pending: deque[_Batch | BaseException | None] = deque()
         self._ready = threading.Condition()
         self._slots = threading.Semaphore(_IN_FLIGHT_PER_WORKER * jobs)
         self._stop = threading.Event()
@@ -255,28 +256,29 @@ class _Sharded:
             if self._stop.is_set():
                 return False
         shards: list[list[Wire]] = [[] for _ in range(self._jobs)]
-        for item in batch:
-            shards[shard_of(item.message, self._jobs)].append(to_wire(item))
+        owners = [shard_of(item.message, self._jobs) for item in batch]
+        for item, owner in zip(batch, owners, strict=True):
+            shards[owner].append(to_wire(item))
         for inbox, shard in zip(self._inboxes, shards, strict=True):
             inbox.put(shard)
         with self._ready:
-            self._pending.append(batch)
+            self._pending.append((batch, owners))
             self._ready.notify()
         return True
 
-    def _next_pending(self) -> list[CorpusLine] | BaseException | None:
+    def _next_pending(self) -> _Batch | BaseException | None:
         with self._ready:
             while not self._pending:
                 self._ready.wait(_POLL_S)
                 self._check_workers()
             return self._pending.popleft()
 
-    def _merge(self, batch: list[CorpusLine]) -> Iterator[Judged]:
+    def _merge(self, batch: _Batch) -> Iterator[Judged]:
         answers = [iter(self._receive(n)) for n in range(self._jobs)]
         self._slots.release()
-        for item in batch:
-            answer = next(answers[shard_of(item.message, self._jobs)])
-            yield Judged(item, _records(item, answer))
+        items, owners = batch
+        for item, owner in zip(items, owners, strict=True):
+            yield Judged(item, _records(item, next(answers[owner])))
 
     def _receive(self, worker: int) -> list[_Answer]:
         while True:
