@@ -23,8 +23,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spamguard import Message, Role
-from spamguard.synth import HAM_KINDS, KIND_DESCRIPTIONS, SPAM_KINDS, synthesize
+from spamguard import Message
+from spamguard.synth import HAM_KINDS, KIND_DESCRIPTIONS, SPAM_KINDS, message_of, synthesize
 
 __all__ = ["DEFAULT_SEED", "KINDS", "SPAM_SHARE", "Kind", "Mix", "build_mix", "replay"]
 
@@ -96,18 +96,7 @@ def build_mix(n: int = 2_000, seed: int = DEFAULT_SEED) -> Mix:
     # Every session posts at least once, so n sessions always hold n messages; the
     # generator is lazy and only plays out the sessions that start before the n-th.
     for line in itertools.islice(synthesize(n, SPAM_SHARE, seed), n):
-        messages.append(
-            Message(
-                text=line["text"],
-                session=line["session"],
-                tenant=line["tenant"],
-                interface=line["interface"],
-                role=Role(line["role"]),
-                sender=line["sender"],
-                ts=line["ts"],
-                transaction_id=line["id"],
-            )
-        )
+        messages.append(message_of(line))
         kinds.append(line["kind"])
     return Mix(messages, kinds)
 

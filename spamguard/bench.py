@@ -19,9 +19,9 @@ from typing import Any
 
 from spamguard.config import Rules
 from spamguard.engine import Engine
-from spamguard.message import Message, Role
+from spamguard.message import Message
 from spamguard.stores.memory import MemoryStore
-from spamguard.synth import synthesize
+from spamguard.synth import message_of, synthesize
 
 __all__ = ["BenchResult", "StepStats", "bench", "mix", "session_memory"]
 
@@ -63,21 +63,9 @@ class BenchResult:
 
 def mix(messages: int, seed: int) -> list[Message]:
     """The first `messages` posts of a synthetic corpus, as timed messages."""
-    sessions = max(1, messages // 8)  # sessions average about 11 posts
-    lines = islice(synthesize(sessions * 2, _SPAM_SHARE, seed), messages)
-    return [
-        Message(
-            text=line["text"],
-            session=line["session"],
-            tenant=line["tenant"],
-            interface=line["interface"],
-            role=Role(line["role"]),
-            sender=line["sender"],
-            ts=line["ts"],
-            transaction_id=line["id"],
-        )
-        for line in lines
-    ]
+    # Every session posts at least once, so `messages` sessions always hold enough; the
+    # generator is lazy and only plays out the sessions that start before the last post.
+    return [message_of(line) for line in islice(synthesize(messages, _SPAM_SHARE, seed), messages)]
 
 
 def bench(

@@ -29,10 +29,12 @@ import heapq
 import json
 import math
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, TypeVar, cast
+
+from spamguard.message import Message, Role
 
 __all__ = [
     "EPOCH",
@@ -40,6 +42,7 @@ __all__ = [
     "KIND_DESCRIPTIONS",
     "MEAN_ARRIVAL_S",
     "SPAM_KINDS",
+    "message_of",
     "synthesize",
 ]
 
@@ -1102,6 +1105,20 @@ def synthesize(
     """
     _validate(sessions, spam_share, seed, start)
     return _merge(_schedule(sessions, float(spam_share), seed, float(start)), seed)
+
+
+def message_of(line: Mapping[str, Any]) -> Message:
+    """The `Message` a synthesized line posts (its ``label`` and ``kind`` aside)."""
+    return Message(
+        text=line["text"],
+        session=line["session"],
+        tenant=line["tenant"],
+        interface=line["interface"],
+        role=Role(line["role"]),
+        sender=line["sender"],
+        ts=line["ts"],
+        transaction_id=line["id"],
+    )
 
 
 def _validate(sessions: int, spam_share: float, seed: int, start: float) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "json_line",
     "output",
     "rules_of",
+    "write_text",
 ]
 
 # Below this size starting worker processes costs more than it saves.
@@ -81,6 +82,14 @@ def check_writable(option: str, target: str | Path | None, corpus: Path) -> None
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
     if path.exists() and corpus.exists() and path.samefile(corpus):
         raise UsageError(f"{option} {path}: is the corpus itself")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an output file; failing to is a usage error naming the file."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def rules_of(path: Path | None) -> Rules:

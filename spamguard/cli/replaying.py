@@ -8,7 +8,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 from spamguard.cli.corpus import (
@@ -19,6 +18,7 @@ from spamguard.cli.corpus import (
     json_line,
     output,
     rules_of,
+    write_text,
 )
 from spamguard.codes import CATALOGUE
 from spamguard.config import Rules
@@ -52,7 +52,7 @@ def run_replay(args: argparse.Namespace) -> int:
     summary.skipped_invalid = reader.skipped_invalid
     summary.elapsed_s = time.perf_counter() - started
     if args.summary is not None:
-        _write(args.summary, json.dumps(summary.to_dict(), indent=2) + "\n")
+        write_text(args.summary, json.dumps(summary.to_dict(), indent=2) + "\n")
     _print_table(summary, jobs, sys.stdout if args.out != "-" else sys.stderr)
     return EXIT_OK
 
@@ -84,7 +84,7 @@ def run_diff(args: argparse.Namespace) -> int:
     counts.elapsed_s = time.perf_counter() - started
     data = counts.to_dict(str(args.rules or "<shipped>"), str(args.against))
     if args.summary is not None:
-        _write(args.summary, json.dumps(data, indent=2) + "\n")
+        write_text(args.summary, json.dumps(data, indent=2) + "\n")
     _print_diff_counts(data, jobs, sys.stdout if args.out != "-" else sys.stderr)
     return EXIT_DIFFERENT if counts.differing else EXIT_OK
 
@@ -107,13 +107,6 @@ def _judged(
         yield from judge_corpus(reader, rules, jobs=jobs, store=store)
     except WorkerFailed as exc:
         raise UsageError(str(exc)) from exc
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 class _DiffCounts:

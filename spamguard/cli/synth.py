@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from spamguard.cli.corpus import UsageError
+from spamguard.cli.corpus import UsageError, output
 from spamguard.synth import synthesize
 
 __all__ = ["add_corpus_parser"]
@@ -32,16 +31,8 @@ def _run_synth(args: argparse.Namespace) -> int:
         lines = synthesize(args.sessions, args.spam_share, args.seed)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    target = sys.stdout
-    if args.out is not None:
-        try:
-            target = open(args.out, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.out}: {exc.strerror}") from exc
-    try:
+    with output(args.out or "-") as target:
+        assert target is not None  # a file or stdout, never nothing
         for line in lines:
             target.write(json.dumps(line, ensure_ascii=False) + "\n")
-    finally:
-        if target is not sys.stdout:
-            target.close()
     return 0

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spamguard.cli.corpus import CorpusReader, UsageError, check_writable, jobs_for
+from spamguard.cli.corpus import CorpusReader, UsageError, check_writable, jobs_for, write_text
 from spamguard.detectors import REGISTRY
 from spamguard.errors import RuleIssue, RulesError
 from spamguard.sharding import WorkerFailed
@@ -110,10 +110,10 @@ def run_tune(args: argparse.Namespace) -> int:
         str(args.corpus), evaluator.lines, reader.skipped_invalid, candidates.source, jobs
     )
     document = build_document(result, budgets, facts)
-    _write(args.out, _overlay_text(candidates, result, document, budgets, args.corpus))
+    write_text(args.out, _overlay_text(candidates, result, document, budgets, args.corpus))
     if args.report is not None:
         page = json.dumps(document, indent=2) + "\n" if args.format == "json" else None
-        _write(args.report, page if page is not None else render_html(document))
+        write_text(args.report, page if page is not None else render_html(document))
     _print_outcome(document, args, sys.stdout)
     return EXIT_OK if document["tuned"]["feasible"] else EXIT_OVER_BUDGET
 
@@ -197,13 +197,6 @@ def _knob_named(knobs: list[Knob], name: str) -> Knob:
 
 def _show(value: Value) -> str:
     return "none" if value is None else f"{value:g}"
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def _print_outcome(document: dict[str, Any], args: argparse.Namespace, stream: Any) -> None:
