@@ -50,7 +50,7 @@ def contexts(mix: Mix) -> list[Context]:
         snapshot = store.begin(
             message.sender_key, event, message.transaction_id, POLICY.retention, message.ts
         )
-        result.append(Context(features, snapshot.events, message.ts))
+        result.append(Context(features, snapshot.history, message.ts))
     return result
 
 

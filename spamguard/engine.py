@@ -6,7 +6,6 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spamguard.codes import CATALOGUE
@@ -20,7 +19,7 @@ from spamguard.stores.factory import STORE_URL_ENV, store_from_url
 from spamguard.stores.memory import MemoryStore
 from spamguard.stores.redis import RedisStore
 from spamguard.text import TextFeatures, analyse, unanalysed
-from spamguard.verdict import Action, Reason, Verdict
+from spamguard.verdict import Action, Origin, Reason, Verdict
 
 __all__ = ["Engine"]
 
@@ -164,7 +163,7 @@ class Engine:
         features, errors = self._analyse(message, policy)
         if watch is not None:
             watch.lap("analysis")
-        return _Post(message, policy, now, features, errors, watch)
+        return _Post(message, policy, now, features, errors, watch=watch)
 
     @staticmethod
     def _store_failure(operation: str, exc: Exception, policy: CompiledPolicy | None) -> Reason:
@@ -188,10 +187,12 @@ class Engine:
             reasons = [_RETRY.reason(acted=False, observed=recorded.value)]
             reasons += [_replayed(code, recorded) for code in snapshot.replay.codes]
             return Decision(recorded, recorded, tuple(reasons))
-        reasons = post.errors + _cap_reasons(features, policy)
+        reasons = post.errors
+        if features.capped or features.urls_capped:
+            reasons += _cap_reasons(features, policy)
         if failure is not None:
             reasons.append(failure)
-        context = Context(features, snapshot.events, now)
+        context = Context(features, snapshot.history, now)
         watch = post.watch
         for detector, monitor in policy.detectors:
             try:
@@ -199,8 +200,9 @@ class Engine:
             except Exception:  # one broken detector must not silence the others
                 logger.exception("spamguard: detector %s failed", detector.name)
                 reasons.append(_ERROR.reason(acted=False, observed=detector.name))
-                findings = []
-            reasons.extend(policy.reason(finding, monitor) for finding in findings)
+                findings = ()
+            if findings:
+                reasons.extend(policy.reason(finding, monitor) for finding in findings)
             if watch is not None:
                 watch.lap(detector.name)
         decision = policy.decide(reasons, snapshot.strikes)
@@ -216,25 +218,22 @@ class Engine:
         now: float,
         watch: _Stopwatch | None = None,
     ) -> Verdict:
-        notices = policy.rules.notices
-        notice = {Action.BLOCK: notices.block, Action.TERMINATE: notices.terminate}.get(
-            decision.action
+        origin = Origin(
+            message.tenant,
+            message.interface,
+            message.session,
+            message.role,
+            message.sender,
+            message.transaction_id,
+            now,
         )
-        record = {
-            "event": "spamguard.verdict",
-            "action": decision.action.value,
-            "shadow_action": decision.shadow_action.value,
-            "codes": [reason.code for reason in decision.reasons],
-            "reasons": [reason.to_dict() for reason in decision.reasons],
-            "ts": now,
-            **message.describe(),
-        }
-        timings = None
-        if watch is not None:
-            timings = watch.stop()
-            record["timings_us"] = timings
         verdict = Verdict(
-            decision.action, decision.reasons, notice, decision.shadow_action, record, timings
+            decision.action,
+            decision.reasons,
+            policy.notices[decision.action],
+            decision.shadow_action,
+            None if watch is None else watch.stop(),
+            origin,
         )
         if decision.reasons:
             level = logging.INFO if decision.action is Action.ALLOW else logging.WARNING
@@ -244,35 +243,45 @@ class Engine:
                     "spamguard verdict %s %s",
                     verdict.action.value,
                     ",".join(verdict.codes),
-                    extra={"spamguard": record},
+                    extra={"spamguard": verdict.log},
                 )
         if self._on_verdict is not None:
             self._on_verdict(verdict)
         return verdict
 
 
-@dataclass(frozen=True, slots=True)
 class _Post:
     """A message on its way through one check, between the analysis and the store."""
 
-    message: Message
-    policy: CompiledPolicy
-    now: float
-    features: TextFeatures
-    errors: list[Reason]
-    watch: _Stopwatch | None = None
+    __slots__ = ("errors", "features", "key", "message", "now", "policy", "watch")
+
+    def __init__(
+        self,
+        message: Message,
+        policy: CompiledPolicy,
+        now: float,
+        features: TextFeatures,
+        errors: list[Reason],
+        *,
+        watch: _Stopwatch | None,
+    ) -> None:
+        self.message = message
+        self.policy = policy
+        self.now = now
+        self.features = features
+        self.errors = errors
+        self.watch = watch
+        self.key = message.sender_key
 
     def store_args(self) -> tuple[SenderKey, Event, str | None, Retention, float]:
-        features = self.features
-        event = Event(self.now, features.fingerprint, features.key, features.chars)
-        message = self.message
-        return message.sender_key, event, message.transaction_id, self.policy.retention, self.now
+        features, now = self.features, self.now
+        event = Event(now, features.fingerprint, features.key, features.chars)
+        return self.key, event, self.message.transaction_id, self.policy.retention, now
 
     def settle_args(
         self, outcome: Outcome
     ) -> tuple[SenderKey, str | None, Outcome, Retention, float]:
-        message = self.message
-        return message.sender_key, message.transaction_id, outcome, self.policy.retention, self.now
+        return self.key, self.message.transaction_id, outcome, self.policy.retention, self.now
 
 
 class _Stopwatch:
@@ -335,7 +344,7 @@ def _outcome(decision: Decision, snapshot: Snapshot, failure: Reason | None) -> 
 
 def _noted(decision: Decision, reason: Reason) -> Decision:
     """The decision with one more informational reason."""
-    return replace(decision, reasons=(*decision.reasons, reason))
+    return decision._replace(reasons=(*decision.reasons, reason))
 
 
 def _cap_reasons(features: TextFeatures, policy: CompiledPolicy) -> list[Reason]:

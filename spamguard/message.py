@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Message", "Role", "SenderKey", "SessionKey"]
 
@@ -37,8 +37,9 @@ _ROLE_ALIASES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class SessionKey:
+# The keys are named tuples, not frozen dataclasses: every check builds one and hashes
+# it several times, and a tuple is built four times faster and hashed in C.
+class SessionKey(NamedTuple):
     """Where state of one engagement lives: tenant (site), interface and session id."""
 
     tenant: str
@@ -46,8 +47,7 @@ class SessionKey:
     session: str
 
 
-@dataclass(frozen=True, slots=True)
-class SenderKey:
+class SenderKey(NamedTuple):
     """One participant of one engagement: windows and strikes are kept per sender."""
 
     session: SessionKey

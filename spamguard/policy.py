@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from spamguard.codes import CATALOGUE
 from spamguard.config.models import PolicyRules
@@ -16,8 +17,7 @@ __all__ = ["CompiledPolicy", "Decision", "compile_policy"]
 _ESCALATION = CATALOGUE["SG901"]
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The action a policy takes, the one it would take without monitor mode, and why."""
 
     action: Action
@@ -34,12 +34,14 @@ class CompiledPolicy:
         detectors: The enabled detectors with whether each only monitors.
         limits: The analysis caps.
         retention: What the store must keep for these detectors.
+        notices: The user-visible notice for each action (None for allow).
     """
 
     rules: PolicyRules
     detectors: tuple[tuple[Detector[DetectorRules], bool], ...]
     limits: AnalysisLimits
     retention: Retention
+    notices: dict[Action, str | None]
 
     def reason(self, finding: Finding, monitor: bool) -> Reason:
         """The reason for a detector's finding; it acts unless monitoring."""
@@ -55,6 +57,8 @@ class CompiledPolicy:
         monitored ones included, so monitor mode shows what enforcing would do; only
         enforced blocks are strikes, so the shadow ladder climbs on real strikes alone.
         """
+        if not reasons:
+            return _CLEAN  # most posts: nothing found, nothing to escalate
         action = Action.strongest([reason.action for reason in reasons if reason.acted])
         shadow = Action.strongest([reason.action for reason in reasons])
         strike_rules = self.rules.strikes
@@ -69,6 +73,9 @@ class CompiledPolicy:
                 if escalates:
                     action = Action.TERMINATE
         return Decision(action, shadow, tuple(reasons))
+
+
+_CLEAN = Decision(Action.ALLOW, Action.ALLOW, ())
 
 
 def compile_policy(rules: PolicyRules) -> CompiledPolicy:
@@ -95,4 +102,9 @@ def compile_policy(rules: PolicyRules) -> CompiledPolicy:
         detectors=tuple(detectors),
         limits=AnalysisLimits(limits.scan_chars, limits.scan_urls, limits.key_chars),
         retention=retention,
+        notices={
+            Action.ALLOW: None,
+            Action.BLOCK: rules.notices.block,
+            Action.TERMINATE: rules.notices.terminate,
+        },
     )

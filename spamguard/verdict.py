@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["Action", "Reason", "Verdict"]
+__all__ = ["Action", "Origin", "Reason", "Verdict"]
 
 
 class Action(StrEnum):
@@ -73,6 +73,24 @@ class Reason:
         }
 
 
+class Origin(NamedTuple):
+    """Whose post a verdict judged, for its log record: never the text.
+
+    Attributes:
+        tenant, interface, session, role, sender: The sender, as in `Message`.
+        transaction_id: The client transaction id, if any.
+        ts: The post's time (Unix seconds).
+    """
+
+    tenant: str
+    interface: str
+    session: str
+    role: str
+    sender: str
+    transaction_id: str | None
+    ts: float
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The answer to one check.
@@ -84,18 +102,47 @@ class Verdict:
             allow). It never contains codes or thresholds.
         shadow_action: What the action would have been without monitor mode; equal to
             ``action`` when nothing was only monitored.
-        log: The structured log record of this verdict (no message text).
         timings: With ``Engine(timings=True)``, microseconds spent per step of the check
             (``analysis``, ``store``, each detector by name, ``policy``) and ``total``;
             else None.
+        origin: Whose post it was and when, for `log`.
     """
 
     action: Action
     reasons: tuple[Reason, ...] = ()
     notice: str | None = None
     shadow_action: Action = Action.ALLOW
-    log: dict[str, Any] = field(default_factory=dict, compare=False)
     timings: dict[str, float] | None = field(default=None, compare=False)
+    origin: Origin | None = field(default=None, compare=False)
+
+    @property
+    def log(self) -> dict[str, Any]:
+        """The structured log record of this verdict: no message text.
+
+        Built on access (a new dict each time), not on every check: most verdicts are
+        clean allows that nobody logs.
+        """
+        record: dict[str, Any] = {
+            "event": "spamguard.verdict",
+            "action": self.action.value,
+            "shadow_action": self.shadow_action.value,
+            "codes": [reason.code for reason in self.reasons],
+            "reasons": [reason.to_dict() for reason in self.reasons],
+        }
+        origin = self.origin
+        if origin is not None:
+            record["ts"] = origin.ts
+            record.update(
+                tenant=origin.tenant,
+                interface=origin.interface,
+                session=origin.session,
+                role=origin.role,
+                sender=origin.sender,
+                transaction_id=origin.transaction_id,
+            )
+        if self.timings is not None:
+            record["timings_us"] = self.timings
+        return record
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Sequence
+from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from spamguard.codes import Code
-from spamguard.stores.base import Event
+from spamguard.stores.base import History
 from spamguard.text import TextFeatures
 
-__all__ = ["Context", "Detector", "DetectorRules", "Finding", "exceeds"]
+__all__ = ["CLEAN", "Context", "Detector", "DetectorRules", "Finding", "exceeds"]
 
 
 class DetectorRules(BaseModel):
@@ -25,28 +25,32 @@ class DetectorRules(BaseModel):
     monitor: bool = Field(False, description="Report and log findings, but let the post through.")
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+# Named tuples rather than frozen dataclasses: one Context per check and a Finding per
+# crossed threshold are built on the hot path, and tuples are built four times faster.
+class Context(NamedTuple):
     """Everything a detector may look at.
 
     Attributes:
         features: The analysed text of the new post.
-        events: The sender's earlier posts within the store window, oldest first.
+        history: The sender's earlier posts within the store window, oldest first.
         now: The post's time (Unix seconds).
     """
 
     features: TextFeatures
-    events: tuple[Event, ...]
+    history: History
     now: float
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A threshold a post crossed: which code, the measured value and the limit."""
 
     code: Code
     observed: float | int | str
     limit: float | int | str
+
+
+CLEAN: tuple[Finding, ...] = ()
+"""What `Detector.assess` returns for a clean post: shared, so nothing is allocated."""
 
 
 RulesT = TypeVar("RulesT", bound=DetectorRules)
@@ -82,7 +86,7 @@ class Detector(ABC, Generic[RulesT]):
         return 0
 
     @abstractmethod
-    def assess(self, context: Context) -> list[Finding]:
+    def assess(self, context: Context) -> Sequence[Finding]:
         """The thresholds this post crosses; empty when it is clean."""
 
 

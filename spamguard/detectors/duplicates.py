@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 from rapidfuzz.distance import Indel
 
 from spamguard.codes import CATALOGUE
-from spamguard.detectors.base import Context, Detector, DetectorRules, Finding
+from spamguard.detectors.base import CLEAN, Context, Detector, DetectorRules, Finding
 
 __all__ = ["DuplicateDetector", "DuplicateRules"]
 
@@ -63,20 +64,34 @@ class DuplicateDetector(Detector[DuplicateRules]):
         """See `Detector.keys_needed`: only the posts compared for near-duplicates."""
         return self.rules.compare_last
 
-    def assess(self, context: Context) -> list[Finding]:
+    def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
-        rules, features = self.rules, context.features
-        if len(features.key) < rules.min_chars or not context.events:
-            return []
+        rules, features, history = self.rules, context.features, context.history
+        times, fingerprints = history.times, history.fingerprints
+        if len(features.key) < rules.min_chars or not times:
+            return CLEAN
         oldest = context.now - rules.window_s
-        recent = [event for event in context.events if event.ts > oldest]
-        exact = 1 + sum(event.fingerprint == features.fingerprint for event in recent)
+        fingerprint = features.fingerprint
+        recent: Sequence[int]
+        if min(times) > oldest:  # the whole window is recent: count at C speed
+            recent = range(len(times))
+            exact = 1 + fingerprints.count(fingerprint)
+        else:
+            recent = [index for index, ts in enumerate(times) if ts > oldest]
+            exact = 1 + sum(fingerprints[index] == fingerprint for index in recent)
         similar = exact
         if rules.compare_last:
             cutoff = rules.similarity / 100
-            for event in recent[-rules.compare_last :]:
-                if event.fingerprint != features.fingerprint and Indel.normalized_similarity(
-                    features.key, event.key, score_cutoff=cutoff
+            keys, first_key = history.keys, len(times) - len(history.keys)
+            for index in recent[-rules.compare_last :]:
+                # Identical posts are counted already; posts whose text is no longer
+                # kept are too old to compare.
+                if (
+                    index >= first_key
+                    and fingerprints[index] != fingerprint
+                    and Indel.normalized_similarity(
+                        features.key, keys[index - first_key], score_cutoff=cutoff
+                    )
                 ):
                     similar += 1
         if similar > rules.extreme_repeats:
@@ -85,7 +100,7 @@ class DuplicateDetector(Detector[DuplicateRules]):
             return [Finding(_EXACT, exact, rules.max_repeats)]
         if similar > rules.max_near_repeats:
             return [Finding(_NEAR, similar, rules.max_near_repeats)]
-        return []
+        return CLEAN
 
 
 _EXACT, _NEAR, _FLOOD = (CATALOGUE[code] for code in DuplicateDetector.codes)

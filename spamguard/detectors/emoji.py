@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
 from spamguard.codes import CATALOGUE
-from spamguard.detectors.base import Context, Detector, DetectorRules, Finding, exceeds
+from spamguard.detectors.base import CLEAN, Context, Detector, DetectorRules, Finding, exceeds
 
 __all__ = ["EmojiDetector", "EmojiRules"]
 
@@ -38,11 +39,11 @@ class EmojiDetector(Detector[EmojiRules]):
     codes: ClassVar[tuple[str, ...]] = ("SG401", "SG402", "SG403")
     rules_model = EmojiRules
 
-    def assess(self, context: Context) -> list[Finding]:
+    def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
         rules, features = self.rules, context.features
         if not features.emoji:
-            return []
+            return CLEAN
         finding = exceeds(features.emoji, rules.max_emoji, _TOO_MANY, rules.extreme_emoji, _FLOOD)
         if finding is not None:
             return [finding]
@@ -50,7 +51,7 @@ class EmojiDetector(Detector[EmojiRules]):
             share = round(features.emoji / features.visible, 3)
             if share > rules.max_share:
                 return [Finding(_HEAVY, share, rules.max_share)]
-        return []
+        return CLEAN
 
 
 _TOO_MANY, _HEAVY, _FLOOD = (CATALOGUE[code] for code in EmojiDetector.codes)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
 from spamguard.codes import CATALOGUE
-from spamguard.detectors.base import Context, Detector, DetectorRules, Finding, exceeds
+from spamguard.detectors.base import CLEAN, Context, Detector, DetectorRules, Finding, exceeds
 
 __all__ = ["LengthDetector", "LengthRules"]
 
@@ -36,9 +37,15 @@ class LengthDetector(Detector[LengthRules]):
     codes: ClassVar[tuple[str, ...]] = ("SG101", "SG102", "SG103", "SG104")
     rules_model = LengthRules
 
-    def assess(self, context: Context) -> list[Finding]:
+    def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
         rules, features = self.rules, context.features
+        if (
+            features.chars <= rules.max_chars
+            and features.lines <= rules.max_lines
+            and features.length <= rules.extreme_chars
+        ):
+            return CLEAN  # nearly every post: decided without building anything
         found = [
             exceeds(features.lines, rules.max_lines, _LINES, rules.extreme_lines, _EXTREME_LINES)
         ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
 from spamguard.codes import CATALOGUE
-from spamguard.detectors.base import Context, Detector, DetectorRules, Finding, exceeds
+from spamguard.detectors.base import CLEAN, Context, Detector, DetectorRules, Finding, exceeds
 
 __all__ = ["SymbolDetector", "SymbolRules"]
 
@@ -44,9 +45,15 @@ class SymbolDetector(Detector[SymbolRules]):
     codes: ClassVar[tuple[str, ...]] = ("SG501", "SG502", "SG503", "SG504")
     rules_model = SymbolRules
 
-    def assess(self, context: Context) -> list[Finding]:
+    def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
         rules, features = self.rules, context.features
+        if (
+            features.longest_run <= rules.max_run
+            and features.max_marks <= rules.max_marks
+            and (features.visible < rules.min_chars or not features.symbols)
+        ):
+            return CLEAN
         found = [
             exceeds(features.longest_run, rules.max_run, _RUN, rules.extreme_run, _FLOOD),
             exceeds(features.max_marks, rules.max_marks, _MARKS, rules.extreme_marks, _FLOOD),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from spamguard.codes import CATALOGUE
-from spamguard.detectors.base import Context, Detector, DetectorRules, Finding, exceeds
+from spamguard.detectors.base import CLEAN, Context, Detector, DetectorRules, Finding, exceeds
 from spamguard.urls import host_matches
 
 __all__ = ["UrlDetector", "UrlRules"]
@@ -48,12 +49,12 @@ class UrlDetector(Detector[UrlRules]):
     codes: ClassVar[tuple[str, ...]] = ("SG201", "SG202", "SG203")
     rules_model = UrlRules
 
-    def assess(self, context: Context) -> list[Finding]:
+    def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
         rules = self.rules
         urls = context.features.urls
         if not urls:
-            return []
+            return CLEAN
         found: list[Finding] = []
         if rules.deny_domains:
             denied = next((u.host for u in urls if host_matches(u.host, rules.deny_domains)), None)

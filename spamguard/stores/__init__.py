@@ -1,6 +1,6 @@
 """Session state stores: the protocol and its implementations."""
 
-from spamguard.stores.base import Event, Outcome, Retention, SessionStore, Snapshot
+from spamguard.stores.base import Event, History, Outcome, Retention, SessionStore, Snapshot
 from spamguard.stores.factory import STORE_URL_ENV, store_from_url
 from spamguard.stores.memory import MemoryStore
 from spamguard.stores.redis import RedisStore
@@ -8,6 +8,7 @@ from spamguard.stores.redis import RedisStore
 __all__ = [
     "STORE_URL_ENV",
     "Event",
+    "History",
     "MemoryStore",
     "Outcome",
     "RedisStore",

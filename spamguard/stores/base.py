@@ -9,24 +9,34 @@ Time is always passed in: stores never read a clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from spamguard.message import SenderKey, SessionKey
 from spamguard.verdict import Action
 
-__all__ = ["Event", "Outcome", "Retention", "SessionStore", "Snapshot"]
+__all__ = [
+    "NO_HISTORY",
+    "Event",
+    "History",
+    "Outcome",
+    "Retention",
+    "SessionStore",
+    "Snapshot",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """What a store keeps of one post: never the raw text.
+# The records a check builds (Event, Outcome, History, Snapshot) are named tuples: they
+# are made on every check, and a tuple is built about four times faster than a frozen
+# dataclass while being just as immutable.
+class Event(NamedTuple):
+    """The new post as `SessionStore.begin` records it: never the raw text.
 
     Attributes:
         ts: When it was posted (Unix seconds).
         fingerprint: 64-bit hash of the normalised text.
-        key: The normalised text, capped (for near-duplicate comparison); empty once
-            the post is older than the newest `Retention.keys_needed` posts.
+        key: The normalised text, capped (for near-duplicate comparison).
         chars: Its visible length in characters.
     """
 
@@ -36,8 +46,7 @@ class Event:
     chars: int
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a verdict decided, as recorded for a client transaction id."""
 
     action: Action
@@ -74,20 +83,68 @@ class Retention:
         return max(self.window_s, self.strike_window_s)
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class History(NamedTuple):
+    """A sender's earlier posts within the store window, oldest first, column by column.
+
+    Columns rather than one object per post: a store keeps each column as one flat array
+    and hands over copies, which costs far less memory and time than an object per post,
+    and detectors scan a column at C speed.
+
+    Attributes:
+        times: When each post was made (Unix seconds).
+        fingerprints: The 64-bit hash of each post's normalised text.
+        chars: Each post's visible length in characters.
+        keys: The normalised texts of the newest ``len(keys)`` posts (at most
+            `Retention.keys_needed`), oldest first: ``keys[-1]`` is the newest post's.
+    """
+
+    times: Sequence[float] = ()
+    fingerprints: Sequence[int] = ()
+    chars: Sequence[int] = ()
+    keys: Sequence[str] = ()
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> History:
+        """The columns of posts given one by one, oldest first, each with its text."""
+        rows = tuple(events)
+        return cls(
+            tuple(event.ts for event in rows),
+            tuple(event.fingerprint for event in rows),
+            tuple(event.chars for event in rows),
+            tuple(event.key for event in rows),
+        )
+
+    def key_of(self, index: int) -> str:
+        """The normalised text of post `index` (of ``times``), or "" when not kept."""
+        kept = index - (len(self.times) - len(self.keys))
+        return self.keys[kept] if kept >= 0 else ""
+
+    def events(self) -> tuple[Event, ...]:
+        """The posts one by one, with "" for texts not kept (detectors read the columns)."""
+        return tuple(
+            Event(ts, fingerprint, self.key_of(index), chars)
+            for index, (ts, fingerprint, chars) in enumerate(
+                zip(self.times, self.fingerprints, self.chars, strict=True)
+            )
+        )
+
+
+NO_HISTORY = History()
+
+
+class Snapshot(NamedTuple):
     """What `SessionStore.begin` saw before it appended the new post.
 
     Attributes:
         concluded: The engagement was concluded; nothing was appended.
         replay: The transaction id was seen before: its recorded outcome; nothing appended.
-        events: The sender's earlier posts within the window, oldest first.
+        history: The sender's earlier posts within the window, oldest first.
         strikes: The sender's strikes within the strike window.
     """
 
     concluded: bool = False
     replay: Outcome | None = None
-    events: tuple[Event, ...] = ()
+    history: History = NO_HISTORY
     strikes: int = 0
 
 

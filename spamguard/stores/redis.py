@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from spamguard.errors import SpamguardError, StoreError
 from spamguard.message import SenderKey, SessionKey
-from spamguard.stores.base import Event, Outcome, Retention, Snapshot
+from spamguard.stores.base import Event, History, Outcome, Retention, Snapshot
 from spamguard.verdict import Action
 
 if TYPE_CHECKING:
@@ -456,14 +456,18 @@ def _snapshot(reply: Any) -> Snapshot:
         if kind == 2:
             return Snapshot(replay=_parse_outcome(reply[1]))
         strikes, window, texts = int(reply[1]), reply[2], reply[3]
-        # Texts are kept for the newest posts only; align them from the newest end.
-        offset = len(window) - len(texts)
-        events = []
-        for index, blob in enumerate(window):
-            ts, fingerprint, chars = blob.split("|")
-            text = texts[index - offset] if index >= offset else ""
-            events.append(Event(float(ts), int(fingerprint, 16), text, int(chars)))
-        return Snapshot(events=tuple(events), strikes=strikes)
+        times, fingerprints, chars = [], [], []
+        for blob in window:
+            ts, fingerprint, length = blob.split("|")
+            times.append(float(ts))
+            fingerprints.append(int(fingerprint, 16))
+            chars.append(int(length))
+        # Texts are kept for the newest posts, and trimmed by count only: a text may
+        # outlive its post by time, so keep those of the newest posts still in the window.
+        history = History(
+            times, fingerprints, chars, tuple(texts[max(0, len(texts) - len(window)) :])
+        )
+        return Snapshot(history=history, strikes=strikes)
     except (IndexError, TypeError, ValueError) as exc:
         # Keys written by something else, or a different layout version: this session's
         # state is unreadable, the store itself is fine (no cooldown), so say it here.

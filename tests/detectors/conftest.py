@@ -6,7 +6,7 @@ from typing import Any
 
 from spamguard import load_rules
 from spamguard.detectors import Context, Detector, DetectorRules
-from spamguard.stores import Event
+from spamguard.stores import Event, History
 from spamguard.text import analyse
 
 NOW = 1_700_000_000.0
@@ -23,7 +23,7 @@ def codes_for(
     """The codes a detector with the shipped thresholds (plus overrides) finds in `text`."""
     shipped: DetectorRules = getattr(load_rules().defaults, detector_class.name)
     rules = shipped.model_validate({**shipped.model_dump(), **overrides})
-    findings = detector_class(rules).assess(Context(analyse(text), events, now))
+    findings = detector_class(rules).assess(Context(analyse(text), History.of(events), now))
     return [finding.code.code for finding in findings]
 
 

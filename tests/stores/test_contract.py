@@ -51,9 +51,9 @@ def _event(ts: float, n: int = 0) -> Event:
 
 
 def test_window_returns_earlier_events_and_appends(store: SessionStore) -> None:
-    assert store.begin(_key(), _event(0, 1), None, RET, 0).events == ()
+    assert store.begin(_key(), _event(0, 1), None, RET, 0).history.events() == ()
     snap = store.begin(_key(), _event(1.25, 2), None, RET, 1.25)
-    assert snap.events == (Event(0, 1, "text 1", 6),)
+    assert snap.history.events() == (Event(0, 1, "text 1", 6),)
     assert snap.strikes == 0
     assert not snap.concluded
 
@@ -61,16 +61,16 @@ def test_window_returns_earlier_events_and_appends(store: SessionStore) -> None:
 def test_window_trims_by_time_and_by_count(store: SessionStore) -> None:
     for i in range(8):
         store.begin(_key(), _event(i, i), None, RET, i)
-    window = store.begin(_key(), _event(8), None, RET, 8).events
+    window = store.begin(_key(), _event(8), None, RET, 8).history.events()
     assert [e.fingerprint for e in window] == [3, 4, 5, 6, 7]
     late = store.begin(_key(), _event(100), None, RET, 100)
-    assert late.events == ()  # everything older than 60 s is gone
+    assert late.history.events() == ()  # everything older than 60 s is gone
 
 
 def test_only_the_newest_posts_keep_their_text(store: SessionStore) -> None:
     for i in range(4):
         store.begin(_key(), _event(i, i), None, RET, i)
-    window = store.begin(_key(), _event(4, 4), None, RET, 4).events
+    window = store.begin(_key(), _event(4, 4), None, RET, 4).history.events()
     assert [e.key for e in window] == ["", "", "text 2", "text 3"]
     assert [e.fingerprint for e in window] == [0, 1, 2, 3]
 
@@ -78,14 +78,14 @@ def test_only_the_newest_posts_keep_their_text(store: SessionStore) -> None:
 def test_times_and_fingerprints_round_trip_exactly(store: SessionStore) -> None:
     odd = Event(1_700_000_000.123456789, 2**64 - 1, "ünïcode ✓ \ud800", 10**6)
     store.begin(_key(), odd, None, RET, odd.ts)
-    assert store.begin(_key(), _event(odd.ts + 1), None, RET, odd.ts + 1).events == (odd,)
+    assert store.begin(_key(), _event(odd.ts + 1), None, RET, odd.ts + 1).history.events() == (odd,)
 
 
 def test_senders_and_roles_have_separate_windows(store: SessionStore) -> None:
     store.begin(_key(sender="a"), _event(0), None, RET, 0)
     store.begin(_key(role=Role.AGENT, sender="a"), _event(0), None, RET, 0)
-    assert len(store.begin(_key(sender="a"), _event(1), None, RET, 1).events) == 1
-    assert len(store.begin(_key(sender="b"), _event(1), None, RET, 1).events) == 0
+    assert len(store.begin(_key(sender="a"), _event(1), None, RET, 1).history.events()) == 1
+    assert len(store.begin(_key(sender="b"), _event(1), None, RET, 1).history.events()) == 0
 
 
 def test_tenants_interfaces_and_awkward_ids_never_share_state(store: SessionStore) -> None:
@@ -99,7 +99,7 @@ def test_tenants_interfaces_and_awkward_ids_never_share_state(store: SessionStor
         SenderKey(SessionKey("t", "i", "x" * 5001), Role.END_USER, "u"),
     ]
     for key in keys:
-        assert store.begin(key, _event(0), None, RET, 0).events == (), key
+        assert store.begin(key, _event(0), None, RET, 0).history.events() == (), key
 
 
 def test_strikes_count_decay_and_are_capped(store: SessionStore) -> None:
@@ -118,14 +118,14 @@ def test_transactions_replay_and_are_bounded(store: SessionStore) -> None:
     store.settle(_key(), "t1", Outcome(Action.BLOCK, ("SG301", "SG901")), RET, 0)
     replay = store.begin(_key(), _event(1), "t1", RET, 1)
     assert replay.replay == Outcome(Action.BLOCK, ("SG301", "SG901"))
-    assert replay.events == ()
+    assert replay.history.events() == ()
     store.begin(_key(), _event(2), "allowed", RET, 2)
     assert store.begin(_key(), _event(3), "allowed", RET, 3).replay == Outcome(Action.ALLOW)
     for n in range(4, 8):
         store.begin(_key(), _event(n), f"t{n}", RET, n)
     assert store.begin(_key(), _event(9), "t1", RET, 9).replay is None  # only 3 kept
     # A replayed post is not appended: the window holds the posts, not the retries.
-    assert len(store.begin(_key(), _event(10), None, RET, 10).events) == 5
+    assert len(store.begin(_key(), _event(10), None, RET, 10).history.events()) == 5
 
 
 def test_terminate_concludes_the_engagement_until_its_ttl(store: SessionStore) -> None:
@@ -135,7 +135,7 @@ def test_terminate_concludes_the_engagement_until_its_ttl(store: SessionStore) -
     assert store.begin(_key(), _event(6), "t1", RET, 6).concluded
     after = store.begin(_key(), _event(1001), "t1", RET, 1001)
     assert not after.concluded
-    assert after.events == ()
+    assert after.history.events() == ()
     assert after.replay is None
 
 
@@ -144,7 +144,7 @@ def test_idle_sessions_expire_on_the_callers_clock(store: SessionStore) -> None:
     store.settle(_key(), "t1", Outcome(Action.BLOCK), RET, 0)
     fresh = store.begin(_key(), _event(500), "t1", RET, 500)
     assert fresh.replay is None
-    assert fresh.events == ()
+    assert fresh.history.events() == ()
     assert fresh.strikes == 0
 
 
@@ -156,7 +156,7 @@ def test_end_session_forgets_everything(store: SessionStore) -> None:
     fresh = store.begin(_key(), _event(1), "t1", RET, 1)
     assert not fresh.concluded
     assert fresh.replay is None
-    assert store.begin(_key(sender="v"), _event(2), None, RET, 2).events == ()
+    assert store.begin(_key(sender="v"), _event(2), None, RET, 2).history.events() == ()
 
 
 def test_a_window_needing_no_posts_keeps_none(store: SessionStore) -> None:
@@ -171,7 +171,7 @@ def test_a_window_needing_no_posts_keeps_none(store: SessionStore) -> None:
     store.begin(_key(), _event(0), None, stateless, 0)
     store.settle(_key(), None, Outcome(Action.BLOCK), stateless, 0)
     snap = store.begin(_key(), _event(0), None, stateless, 0)
-    assert snap.events == ()
+    assert snap.history.events() == ()
     assert snap.strikes == 0
 
 
@@ -183,7 +183,7 @@ def test_asyncio_twins_share_the_state(store: SessionStore) -> None:
         snap = await store.abegin(_key(), _event(2), None, RET, 2)
         again = await store.abegin(_key(), _event(3), "t1", RET, 3)
         await _aclose(store)
-        return len(snap.events), snap.strikes, again.replay is not None
+        return len(snap.history.events()), snap.strikes, again.replay is not None
 
     assert asyncio.run(scenario()) == (2, 1, True)
 
@@ -231,5 +231,5 @@ def test_concurrent_callers_lose_no_updates(
     per_worker, workers = 200, 8
     hammer(store, per_worker, workers)
     last = store.begin(_key(), _event(per_worker), None, BIG, float(per_worker))
-    assert len(last.events) == per_worker * workers
+    assert len(last.history.events()) == per_worker * workers
     assert last.strikes == per_worker * workers

@@ -35,8 +35,8 @@ def test_lru_eviction_bounds_sessions() -> None:
     store.begin(_key("a"), _event(1), None, RET, 1)  # a is now the most recent
     store.begin(_key("d"), _event(2), None, RET, 2)  # evicts b
     assert len(store) == 3
-    assert len(store.begin(_key("a"), _event(3), None, RET, 3).events) == 2
-    assert store.begin(_key("b"), _event(3), None, RET, 3).events == ()
+    assert len(store.begin(_key("a"), _event(3), None, RET, 3).history.events()) == 2
+    assert store.begin(_key("b"), _event(3), None, RET, 3).history.events() == ()
 
 
 def test_concluded_sessions_survive_a_flood_of_new_sessions() -> None:

@@ -156,7 +156,7 @@ def test_scripts_are_reloaded_after_a_script_flush(
     redis_store.begin(KEY, _event(0), None, RET, 0)
     raw.script_flush()
     snap = redis_store.begin(KEY, _event(1), None, RET, 1)
-    assert len(snap.events) == 1
+    assert len(snap.history.events()) == 1
 
 
 def test_a_foreign_value_under_our_keys_is_a_store_error_not_a_crash(
@@ -176,7 +176,7 @@ def test_store_from_url_reads_our_options_and_passes_the_rest(redis_server: Redi
     )
     assert isinstance(store, RedisStore)
     assert (store.timeout_s, store.namespace) == (0.5, "app1")
-    assert store.begin(KEY, _event(0), None, RET, 0).events == ()
+    assert store.begin(KEY, _event(0), None, RET, 0).history.events() == ()
     store.close()
 
 
