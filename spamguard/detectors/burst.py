@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress
 from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -71,12 +70,10 @@ class BurstDetector(Detector[BurstRules]):
     def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
         found: list[Finding] = []
-        times, lengths = context.history.times, context.history.chars
+        history = context.history
         for window in self.rules.windows:
-            oldest = context.now - window.seconds
-            # Which earlier posts are inside the window, tested at C speed (map, compress).
-            inside = list(map(oldest.__lt__, times))
-            posts = sum(inside) + 1
+            inside = history.within(context.now - window.seconds)
+            posts = len(inside) + 1
             if window.extreme_messages is not None and posts > window.extreme_messages:
                 found.append(
                     Finding(_FLOOD, posts, f"{window.extreme_messages}/{window.seconds:g}s")
@@ -84,7 +81,12 @@ class BurstDetector(Detector[BurstRules]):
             elif posts > window.max_messages:
                 found.append(Finding(_BURST, posts, window.label))
             if window.max_chars is not None:
-                chars = sum(compress(lengths, inside)) + context.features.chars
+                lengths = history.chars
+                if isinstance(inside, range):  # the newest posts: one C-speed slice
+                    chars = sum(lengths[inside.start :])
+                else:
+                    chars = sum(lengths[index] for index in inside)
+                chars += context.features.chars
                 if chars > window.max_chars:
                     found.append(Finding(_CHARS, chars, f"{window.max_chars}/{window.seconds:g}s"))
         return found or CLEAN

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from spamguard.codes import CATALOGUE
@@ -67,32 +68,32 @@ class DuplicateDetector(Detector[DuplicateRules]):
     def assess(self, context: Context) -> Sequence[Finding]:
         """See `Detector.assess`."""
         rules, features, history = self.rules, context.features, context.history
-        times, fingerprints = history.times, history.fingerprints
-        if len(features.key) < rules.min_chars or not times:
+        if len(features.key) < rules.min_chars or not history.times:
             return CLEAN
-        oldest = context.now - rules.window_s
-        fingerprint = features.fingerprint
-        recent: Sequence[int]
-        if min(times) > oldest:  # the whole window is recent: count at C speed
-            recent = range(len(times))
-            exact = 1 + fingerprints.count(fingerprint)
+        fingerprints, fingerprint = history.fingerprints, features.fingerprint
+        recent = history.within(context.now - rules.window_s)
+        if isinstance(recent, range):  # the newest posts: counted in one C-speed slice
+            exact = 1 + fingerprints[recent.start :].count(fingerprint)
         else:
-            recent = [index for index, ts in enumerate(times) if ts > oldest]
             exact = 1 + sum(fingerprints[index] == fingerprint for index in recent)
         similar = exact
-        if rules.compare_last:
-            cutoff = rules.similarity / 100
-            keys, first_key = history.keys, len(times) - len(history.keys)
-            for index in recent[-rules.compare_last :]:
-                # Identical posts are counted already; posts whose text is no longer
-                # kept are too old to compare.
-                if (
-                    index >= first_key
-                    and fingerprints[index] != fingerprint
-                    and Indel.normalized_similarity(
-                        features.key, keys[index - first_key], score_cutoff=cutoff
-                    )
-                ):
+        compared = recent[-rules.compare_last :] if rules.compare_last else ()
+        if compared:
+            # One call scores every kept text at once (a third of the cost of a call per
+            # pair); matches are rare, so they are filtered afterwards.
+            first_key = len(history.times) - len(history.keys)
+            keys = history.keys[max(0, compared[0] - first_key) :]
+            offset = len(history.times) - len(keys)
+            for _, _, index in process.extract(
+                features.key,
+                keys,
+                scorer=Indel.normalized_similarity,
+                score_cutoff=rules.similarity / 100,
+                limit=None,
+            ):
+                position = offset + index
+                # Identical posts are counted already.
+                if position in compared and fingerprints[position] != fingerprint:
                     similar += 1
         if similar > rules.extreme_repeats:
             return [Finding(_FLOOD, similar, rules.extreme_repeats)]

@@ -9,8 +9,9 @@ Time is always passed in: stores never read a clock.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from spamguard.message import SenderKey, SessionKey
@@ -67,6 +68,8 @@ class Retention:
             verdict: the ``max_blocks + 1``-th block already terminates.
         concluded_ttl_s: How long a concluded engagement keeps refusing posts.
         max_transactions: Client transaction ids remembered per session.
+        idle_ttl_s: After this long without a post, a session's state is worthless and
+            expires (derived: the longer of the two windows).
     """
 
     window_s: float
@@ -76,11 +79,11 @@ class Retention:
     max_strikes: int
     concluded_ttl_s: float
     max_transactions: int = 64
+    idle_ttl_s: float = field(init=False, repr=False)
 
-    @property
-    def idle_ttl_s(self) -> float:
-        """After this long without a post, a session's state is worthless and expires."""
-        return max(self.window_s, self.strike_window_s)
+    def __post_init__(self) -> None:
+        # Computed once here: stores read it on every call.
+        object.__setattr__(self, "idle_ttl_s", max(self.window_s, self.strike_window_s))
 
 
 class History(NamedTuple):
@@ -96,12 +99,16 @@ class History(NamedTuple):
         chars: Each post's visible length in characters.
         keys: The normalised texts of the newest ``len(keys)`` posts (at most
             `Retention.keys_needed`), oldest first: ``keys[-1]`` is the newest post's.
+        ordered: The store vouches that ``times`` never decrease. Posts arrive in time
+            order unless a clock went back; a store that tracks this saves `within` a
+            scan. False is always correct.
     """
 
     times: Sequence[float] = ()
     fingerprints: Sequence[int] = ()
     chars: Sequence[int] = ()
     keys: Sequence[str] = ()
+    ordered: bool = False
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> History:
@@ -113,6 +120,23 @@ class History(NamedTuple):
             tuple(event.chars for event in rows),
             tuple(event.key for event in rows),
         )
+
+    def within(self, oldest: float) -> Sequence[int]:
+        """The positions of the posts made after `oldest`, oldest first.
+
+        Posts arrive in time order, so these are nearly always the newest ones, and a
+        range of them lets detectors slice columns at C speed. When the store vouches
+        for the order a bisection finds where they start; otherwise a C-speed max and
+        min prove the split, and only a clock that went back makes every post be tested.
+        """
+        times = self.times
+        start = bisect_right(times, oldest)
+        if self.ordered or (
+            (start == 0 or max(times[:start]) <= oldest)
+            and (start == len(times) or min(times[start:]) > oldest)
+        ):
+            return range(start, len(times))
+        return [index for index, ts in enumerate(times) if ts > oldest]
 
     def key_of(self, index: int) -> str:
         """The normalised text of post `index` (of ``times``), or "" when not kept."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 from array import array
 from collections import OrderedDict
@@ -28,22 +29,28 @@ class _Sender:
 
     Flat arrays, not an object per post: a post costs 20 bytes of columns (time,
     fingerprint, length) instead of some 150 bytes of objects, and `begin` copies the
-    columns with a memcpy each. Only the newest `Retention.keys_needed` normalised texts
-    are kept. Most senders are never struck: their strike list is made on the first strike.
+    columns with a memcpy each. The normalised texts of the newest posts (at most
+    `Retention.keys_needed`) are kept as one UTF-8 string, NUL-separated: ten chat-sized
+    texts take about 450 bytes that way against 1,070 as ten str objects in a list, and
+    reading them back costs one decode and one split (0.3 µs). Most senders are never
+    struck: their strike list is made on the first strike.
     """
 
-    __slots__ = ("chars", "fingerprints", "keys", "strikes", "times")
+    __slots__ = ("chars", "fingerprints", "key_count", "keys", "ordered", "strikes", "times")
 
     def __init__(self) -> None:
         self.times = array("d")
         self.fingerprints = array("Q")
         self.chars = array("I")
-        self.keys: list[str] = []
+        self.keys = b""  # the texts, NUL-separated (see _stored_key)
+        self.key_count = 0  # "" holds no text or one empty text: the count tells
         self.strikes: list[float] | None = None
+        self.ordered = True  # the times never decrease (see History.ordered)
 
     def history(self) -> History:
         """A copy of the window: the caller reads it outside the store's lock."""
-        return History(self.times[:], self.fingerprints[:], self.chars[:], tuple(self.keys))
+        keys = self.keys.decode("utf-8", "surrogatepass").split("\0") if self.key_count else ()
+        return History(self.times[:], self.fingerprints[:], self.chars[:], keys, self.ordered)
 
     def forget_before(self, oldest: float) -> None:
         """Drop the posts made at or before `oldest` from the front of the window."""
@@ -56,24 +63,63 @@ class _Sender:
 
     def append(self, event: Event, retention: Retention) -> None:
         """Append the post, then cap the window's length and the texts kept."""
+        if self.times and event.ts < self.times[-1]:
+            self.ordered = False
         self.times.append(event.ts)
         self.fingerprints.append(event.fingerprint)
         self.chars.append(min(event.chars, _MAX_CHARS))
-        keys = self.keys
-        keys.append(event.key)
+        self._append_key(_stored_key(event.key), retention.keys_needed)
         excess = len(self.times) - retention.max_events
         if excess > 0:
             self._drop(excess)
-        if len(keys) > retention.keys_needed:
-            del keys[: len(keys) - retention.keys_needed]
 
     def _drop(self, count: int) -> None:
         del self.times[:count]
         del self.fingerprints[:count]
         del self.chars[:count]
         # Texts cover the newest posts only; the window now holds len(times) posts.
-        if len(self.keys) > len(self.times):
-            del self.keys[: len(self.keys) - len(self.times)]
+        self._keep_keys(len(self.times))
+        if not self.ordered:  # rare: a clock went back; the post may have left
+            times = self.times
+            self.ordered = all(times[i] <= times[i + 1] for i in range(len(times) - 1))
+
+    def _append_key(self, key: bytes, most: int) -> None:
+        """Append a text, keeping the newest `most`; one copy of the kept texts."""
+        if most <= 0:
+            self.keys, self.key_count = b"", 0
+        elif self.key_count < most:
+            self.keys = b"\0".join((self.keys, key)) if self.key_count else key
+            self.key_count += 1
+        else:
+            self._keep_keys(most - 1)
+            # A view: the kept texts are copied once, by the join.
+            self.keys = b"\0".join((memoryview(self.keys), key)) if self.key_count else key
+            self.key_count += 1
+
+    def _keep_keys(self, most: int) -> None:
+        """Forget the oldest texts beyond the newest `most`."""
+        excess = self.key_count - max(most, 0)
+        if excess <= 0:
+            return
+        if excess >= self.key_count:
+            self.keys, self.key_count = b"", 0
+            return
+        cut = 0
+        for _ in range(excess):
+            cut = self.keys.index(b"\0", cut) + 1
+        self.keys = self.keys[cut:]
+        self.key_count -= excess
+
+
+def _stored_key(key: str) -> bytes:
+    """A text as kept: UTF-8 (lone surrogates pass through), NUL made U+FFFD.
+
+    The engine's texts never hold NUL (`skeleton` drops control characters); a caller
+    that passes one directly gets U+FFFD back in its place, since NUL separates texts.
+    """
+    if "\0" in key:
+        key = key.replace("\0", "\ufffd")
+    return key.encode("utf-8", "surrogatepass")
 
 
 class _Session:
@@ -81,7 +127,8 @@ class _Session:
 
     def __init__(self) -> None:
         self.senders: dict[tuple[Role, str], _Sender] = {}
-        self.transactions: dict[str, Outcome] = {}  # insertion order: oldest first
+        # Made on the first transaction id; insertion order: oldest first.
+        self.transactions: dict[str, Outcome] | None = None
         self.expires = 0.0
 
 
@@ -108,6 +155,8 @@ class MemoryStore:
         self._concluded: OrderedDict[SessionKey, float] = OrderedDict()
         self._lock = threading.Lock()
         self._sweeps = sweep
+        # No expiry happens before this time: calls before it skip the sweep.
+        self._sweep_at = 0.0
         # Without sweeping: every expiry set, oldest first; stale entries are skipped.
         self._expiries: list[tuple[float, int, SessionKey, bool]] = []
         self._pushed = itertools.count()
@@ -126,18 +175,21 @@ class MemoryStore:
     ) -> Snapshot:
         """See `SessionStore.begin`."""
         with self._lock:
-            if self._sweeps:
+            if self._sweeps and now >= self._sweep_at:
                 self._sweep(now)
             if self._is_concluded(key.session, now):
                 return Snapshot(concluded=True)
             session = self._touch(key.session, retention, now)
             if transaction_id is not None:
-                recorded = session.transactions.get(transaction_id)
+                transactions = session.transactions
+                if transactions is None:
+                    transactions = session.transactions = {}
+                recorded = transactions.get(transaction_id)
                 if recorded is not None:
                     return Snapshot(replay=recorded)
-                session.transactions[transaction_id] = _PROVISIONAL
-                if len(session.transactions) > retention.max_transactions:
-                    del session.transactions[next(iter(session.transactions))]
+                transactions[transaction_id] = _PROVISIONAL
+                if len(transactions) > retention.max_transactions:
+                    del transactions[next(iter(transactions))]
             sender = session.senders.get((key.role, key.sender))
             if sender is None:
                 sender = session.senders[(key.role, key.sender)] = _Sender()
@@ -164,13 +216,15 @@ class MemoryStore:
                 self._sessions.pop(key.session, None)
                 self._concluded[key.session] = now + retention.concluded_ttl_s
                 self._concluded.move_to_end(key.session)
+                self._expires_at(self._concluded[key.session])
                 self._remember_expiry(self._concluded[key.session], key.session, True)
                 return
             session = self._sessions.get(key.session)
             if session is None:
                 return
-            if transaction_id is not None and transaction_id in session.transactions:
-                session.transactions[transaction_id] = outcome
+            transactions = session.transactions
+            if transaction_id is not None and transactions and transaction_id in transactions:
+                transactions[transaction_id] = outcome
             sender = session.senders.get((key.role, key.sender))
             if sender is not None and outcome.action is Action.BLOCK:
                 if sender.strikes is None:
@@ -224,6 +278,7 @@ class MemoryStore:
                 self._sessions.popitem(last=False)
         self._sessions.move_to_end(key)
         session.expires = now + retention.idle_ttl_s
+        self._expires_at(session.expires)
         self._remember_expiry(session.expires, key, False)
         return session
 
@@ -246,16 +301,34 @@ class MemoryStore:
             heapq.heappush(self._expiries, (expires, next(self._pushed), key, concluded))
 
     def _sweep(self, now: float) -> None:
+        next_at = math.inf
         for _ in range(_SWEEP_PER_CALL):
             oldest = next(iter(self._sessions.items()), None)
-            if oldest is None or oldest[1].expires > now:
+            if oldest is None:
+                break
+            if oldest[1].expires > now:
+                next_at = oldest[1].expires
                 break
             del self._sessions[oldest[0]]
+        else:
+            next_at = now  # more may be due: sweep again on the next call
         for _ in range(_SWEEP_PER_CALL):
             first = next(iter(self._concluded.items()), None)
-            if first is None or first[1] > now:
+            if first is None:
+                break
+            if first[1] > now:
+                next_at = min(next_at, first[1])
                 break
             del self._concluded[first[0]]
+        else:
+            next_at = now
+        # The fronts are the least recently used entries; with one idle TTL they expire
+        # first. Sessions added later lower this (see _expires_at).
+        self._sweep_at = next_at
+
+    def _expires_at(self, expires: float) -> None:
+        """Note a new expiry, so the sweep is not skipped past it."""
+        self._sweep_at = min(self._sweep_at, expires)
 
 
 def _trim_times(times: list[float], oldest: float) -> None:

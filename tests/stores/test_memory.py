@@ -64,3 +64,46 @@ def test_without_sweeping_only_expire_drops_sessions() -> None:
     assert len(store) == 2
     store.expire(RET.idle_ttl_s)
     assert len(store) == 1
+
+
+def test_sweeping_frees_expired_sessions_once_they_are_due() -> None:
+    store = MemoryStore()
+    for name in "abc":
+        store.begin(_key(name), _event(0), None, RET, 0)
+    store.begin(_key("d"), _event(RET.idle_ttl_s - 1), None, RET, RET.idle_ttl_s - 1)
+    assert len(store) == 4  # nothing was due yet
+    later = RET.idle_ttl_s + 1
+    store.begin(_key("e"), _event(later), None, RET, later)
+    assert len(store) == 2  # a, b and c expired; d has not
+
+
+def test_texts_of_the_newest_posts_round_trip_and_older_ones_are_dropped() -> None:
+    store = MemoryStore()
+    texts = ["plain", "", "ünïcode ✓ \ud800", "with\0nul", "last"]
+    for ts, text in enumerate(texts):
+        store.begin(_key(), Event(ts, ts, text, 1), None, RET, ts)
+    history = store.begin(_key(), _event(9), None, RET, 9).history
+    # RET keeps 2 texts; NUL separates texts in the store, so it comes back as U+FFFD.
+    assert list(history.keys) == ["with\ufffdnul", "last"]
+    assert [history.key_of(index) for index in range(5)] == ["", "", "", "with\ufffdnul", "last"]
+    empty_kept = Retention(60, 5, 3, 120, 3, 1000)
+    for ts, text in enumerate(["a", "", ""]):
+        store.begin(_key("z"), Event(ts, ts, text, 1), None, empty_kept, ts)
+    assert list(store.begin(_key("z"), _event(9), None, empty_kept, 9).history.keys) == [
+        "a",
+        "",
+        "",
+    ]
+
+
+def test_history_says_whether_times_are_ordered() -> None:
+    store = MemoryStore()
+    for ts in (10.0, 12.0, 11.0):  # a clock went back
+        snapshot = store.begin(_key(), _event(ts), None, RET, ts)
+    assert snapshot.history.ordered  # 10, 12: still in order
+    history = store.begin(_key(), _event(13), None, RET, 13).history
+    assert list(history.times) == [10.0, 12.0, 11.0]
+    assert not history.ordered
+    # Once the post out of order has left the window, the order is vouched for again.
+    late = 12.0 + RET.window_s
+    assert store.begin(_key(), _event(late), None, RET, late).history.ordered
