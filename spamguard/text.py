@@ -242,7 +242,7 @@ class AnalysisLimits:
         key_chars: Characters of the normalised text kept for near-duplicate comparison.
     """
 
-    scan_chars: int = 20_000
+    scan_chars: int = 8_000
     max_urls: int = 50
     key_chars: int = 256
 

@@ -27,7 +27,7 @@ _RUN = re.compile(r"(\S)\1{3,}")
 _MARKS = regex.compile(r"\p{M}{3,}")
 
 
-def reference_counts(text: str, scan_chars: int = 20_000) -> dict[str, int]:
+def reference_counts(text: str, scan_chars: int = AnalysisLimits().scan_chars) -> dict[str, int]:
     """The counted fields of `analyse`, by their definitions."""
     head = text[:scan_chars]
     cleaned = clean(head)
@@ -73,9 +73,10 @@ def check(text: str) -> None:
     features = analyse(text)
     counted = {name: getattr(features, name) for name in reference_counts(text)}
     assert counted == reference_counts(text)
-    found, capped = urls_module.extract_urls(clean(text[:20_000]), 50)
+    head = text[: AnalysisLimits().scan_chars]
+    found, capped = urls_module.extract_urls(clean(head), 50)
     links = [(url.text, url.host, url.kind, url.defanged) for url in found]
-    assert (links, capped) == reference_urls(clean(text[:20_000]))
+    assert (links, capped) == reference_urls(clean(head))
 
 
 # Characters from every class a fast path treats specially.
@@ -151,7 +152,7 @@ def test_counts_match_the_definitions(text: str) -> None:
 
 def test_capped_message_counts_only_the_head() -> None:
     text = "😂" * 25_000
-    features = analyse(text)
+    features = analyse(text, AnalysisLimits(scan_chars=20_000))
     assert features.capped
     assert features.scanned == 20_000
     assert features.chars == 25_000
