@@ -41,6 +41,8 @@ class LatencyReport:
 
     rows: list[Row] = field(default_factory=list)
     baseline: Row | None = None
+    by_kind: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    """Per benchmark that asked for it: count, mean, p50 and p99 per message kind."""
 
     def record(self, benchmark: BenchmarkFixture, *, baseline: bool = False) -> Row | None:
         """Compute p50/p99 from the raw timings of a finished benchmark and store them.
@@ -117,6 +119,14 @@ def pytest_terminal_summary(
         )
     if report.baseline is None:
         write("(no baseline in this run: run test_baseline too for the ratios)")
+    for name, kinds in report.by_kind.items():
+        terminalreporter.write_sep("-", f"{name} per kind of message (microseconds)")
+        write(f"{'kind':<22}  {'rounds':>7}  {'mean µs':>9}  {'p50 µs':>9}  {'p99 µs':>9}")
+        for kind, figures in sorted(kinds.items(), key=lambda item: -item[1]["mean_us"]):
+            write(
+                f"{kind:<22}  {figures['rounds']:>7.0f}  {figures['mean_us']:>9.2f}"
+                f"  {figures['p50_us']:>9.2f}  {figures['p99_us']:>9.2f}"
+            )
 
 
 def _ratio(value: float | None) -> str:

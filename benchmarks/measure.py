@@ -25,19 +25,39 @@ def measure(benchmark: BenchmarkFixture, function: Callable[[], None]) -> None:
     benchmark.pedantic(function, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
 
 
-def p50_by_kind(benchmark: BenchmarkFixture, mix: Mix, warmup_rounds: int) -> None:
-    """Store the median per message kind: where the time goes, beyond one p50 and p99.
+def p50_by_kind(
+    benchmark: BenchmarkFixture, mix: Mix, warmup_rounds: int
+) -> dict[str, dict[str, float]]:
+    """Store the latency per message kind: where the time goes, beyond one p50 and p99.
 
-    Round ``i`` handled message ``warmup_rounds + i`` of the cycling stream.
+    ``extra_info`` gets ``p50_us_by_kind`` (the median per kind) and ``by_kind`` (count,
+    mean, p50 and p99 per kind), which is also returned (empty when nothing was
+    measured). Round ``i`` handled message ``warmup_rounds + i`` of the cycling stream.
     """
     if benchmark.stats is None:  # --benchmark-disable
-        return
+        return {}
     timings: dict[str, list[float]] = {kind: [] for kind in mix.counts()}
     for index, duration in enumerate(benchmark.stats.stats.data, start=warmup_rounds):
         timings[mix.kinds[index % len(mix.kinds)]].append(duration)
-    benchmark.extra_info["p50_us_by_kind"] = {
-        kind: round(statistics.median(values) * 1e6, 2) for kind, values in timings.items()
+    by_kind = {
+        kind: {
+            "rounds": len(values),
+            "mean_us": round(statistics.fmean(values) * 1e6, 2),
+            "p50_us": round(statistics.median(values) * 1e6, 2),
+            "p99_us": round(_p99(values) * 1e6, 2),
+        }
+        for kind, values in timings.items()
+        if values
     }
+    benchmark.extra_info["p50_us_by_kind"] = {k: v["p50_us"] for k, v in by_kind.items()}
+    benchmark.extra_info["by_kind"] = by_kind
+    return by_kind
+
+
+def _p99(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 class ErrorCounter(logging.Handler):

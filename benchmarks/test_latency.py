@@ -100,7 +100,8 @@ def test_check(
     # Figures of the fail-open path (analysis or a detector raised) would mean nothing.
     assert failures.count == 0, f"the engine logged {failures.count} errors"
     latency.record(benchmark)
-    p50_by_kind(benchmark, mix, WARMUP_ROUNDS)
+    if kinds := p50_by_kind(benchmark, mix, WARMUP_ROUNDS):
+        latency.by_kind[benchmark.name] = kinds
     # Warm-up rounds included: the share of each action over the whole stream.
     benchmark.extra_info["actions"] = {action.value: n for action, n in actions.items()}
 
