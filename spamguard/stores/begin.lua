@@ -2,85 +2,164 @@
 -- One call per checked message. Times are the caller's clock (never Redis's), so this
 -- store and the in-memory one give the same answers; key TTLs only free memory.
 --
--- KEYS: 1 concluded, 2 session hash, 3 transaction order, 4 events, 5 texts, 6 strikes
--- ARGV: 1 now, 2 session expiry, 3 idle ttl ms, 4 has transaction id ("1"/"0"),
---       5 transaction id, 6 max transactions, 7 sender member, 8 oldest kept event time,
---       9 oldest kept strike time, 10 max events, 11 texts kept, 12 event, 13 event text,
---       14 window ttl ms
--- Returns {1} concluded, {2, outcome} a retried transaction, or
---         {0, strikes, events (oldest first), texts of the newest events}.
+-- KEYS: 1 session hash, 2 the sender's posts
+-- ARGV: 1 sender member, 2 numbers, 3 the post's normalised text, 4 client transaction
+--       id (absent when none)
+-- ARGV[2]: now, session expiry, oldest kept post time, oldest kept strike time, idle
+--   ttl ms, window ttl ms, max posts, texts kept, max transactions (doubles); then the
+--   post's time (double), fingerprint (uint64) and length (uint32).
+-- Returns "c" concluded, "r" .. outcome for a retried transaction, "x" .. problem when
+-- the keys hold something else, or "w" .. strikes and the number of posts that left the
+-- window by time (uint32 each) .. the posts string as it was (empty when none): the
+-- caller drops those posts, and their texts, itself.
 
-local now = tonumber(ARGV[1])
-local concluded = redis.call('GET', KEYS[1])
+local session, posts, member, numbers, tx = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[4]
+local now, _, oldest, strike_oldest, idle_ms, window_ms, max_events, keys_needed, max_tx =
+  struct.unpack('<ddddddddd', numbers)
+local strike_field = 'k' .. member
+
+local fields
+if tx then
+  fields = redis.pcall('HMGET', session, '@', 'c', strike_field, 't' .. tx, 'q')
+else
+  fields = redis.pcall('HMGET', session, '@', 'c', strike_field)
+end
+if fields.err then
+  return 'x' .. fields.err
+end
+local expires, concluded, strikes, recorded, sequence = fields[1], fields[2], fields[3], fields[4], fields[5]
+if (expires and #expires ~= 8) or (concluded and #concluded ~= 8)
+    or (strikes and #strikes % 8 ~= 0) or (sequence and #sequence ~= 8) then
+  return 'xunreadable session'
+end
+
+local fresh = false
 if concluded then
-  if tonumber(concluded) > now then
-    return {1}
+  if struct.unpack('<d', concluded) > now then
+    return 'c'
   end
-  redis.call('DEL', KEYS[1])
+  fresh = true
+elseif expires and struct.unpack('<d', expires) <= now then
+  fresh = true
+end
+if fresh then
+  wipe_session(session)
+  strikes, recorded, sequence = false, false, false
 end
 
-local expires = redis.call('HGET', KEYS[2], '@')
-if expires and tonumber(expires) <= now then
-  wipe_session(KEYS[2], KEYS[3])
+local expiry = string.sub(numbers, 9, 16)
+if recorded then
+  redis.call('HSET', session, '@', expiry)
+  redis.call('PEXPIRE', session, idle_ms)
+  return 'r' .. recorded
 end
-redis.call('HSET', KEYS[2], '@', ARGV[2], 'm' .. ARGV[7], '1')
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
+local changes = {'@', expiry}
 
-if ARGV[4] == '1' then
-  local field = 't' .. ARGV[5]
-  local recorded = redis.call('HGET', KEYS[2], field)
-  if recorded then
-    return {2, recorded}
+-- Strikes that decayed are dropped (each once).
+local strike_count = 0
+if strikes then
+  local total = #strikes / 8
+  local gone = 0
+  while gone < total and struct.unpack('<d', strikes, 8 * gone + 1) <= strike_oldest do
+    gone = gone + 1
   end
-  redis.call('HSET', KEYS[2], field, 'allow')
-  if redis.call('RPUSH', KEYS[3], ARGV[5]) > tonumber(ARGV[6]) then
-    redis.call('HDEL', KEYS[2], 't' .. redis.call('LPOP', KEYS[3]))
+  strike_count = total - gone
+  if gone > 0 then
+    if strike_count > 0 then
+      changes[#changes + 1] = strike_field
+      changes[#changes + 1] = string.sub(strikes, 8 * gone + 1)
+    else
+      redis.call('HDEL', session, strike_field)
+    end
   end
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
 end
 
--- The window: drop posts that fell out of it (each post is dropped once: O(1) amortised).
-local events = redis.call('LRANGE', KEYS[4], 0, -1)
-local oldest = tonumber(ARGV[8])
-local first = 1
-while events[first] and tonumber(string.match(events[first], '^[^|]+')) <= oldest do
-  first = first + 1
+-- The window: posts that fell out of it are dropped (each once: O(1) amortised).
+local value = false
+if not fresh then
+  value = redis.pcall('GET', posts)
+  if type(value) == 'table' then
+    return 'x' .. value.err
+  end
 end
-local window = {}
-for i = first, #events do
-  window[#window + 1] = events[i]
-end
-local texts_kept = tonumber(ARGV[11])
-local texts = {}
-if texts_kept > 0 then
-  texts = redis.call('LRANGE', KEYS[5], 0, -1)
+local n, m, first = 0, 0, 0
+local t0, f0, l0, x0 = 9, 9, 9, 9
+if value then
+  if #value < 8 then
+    return 'xunreadable posts'
+  end
+  n, m = struct.unpack('<I4I4', value)
+  f0 = t0 + 8 * n
+  l0 = f0 + 8 * n
+  x0 = l0 + 4 * n
+  if #value < x0 - 1 or m > n then
+    return 'xunreadable posts'
+  end
+  while first < n and struct.unpack('<d', value, t0 + 8 * first) <= oldest do
+    first = first + 1
+  end
 end
 
-local kept = math.min(#window + 1, tonumber(ARGV[10]))
+-- Append the post, then cap the posts and the texts kept (texts only of kept posts).
+local kept = math.min(n - first + 1, max_events)
 if kept > 0 then
-  redis.call('RPUSH', KEYS[4], ARGV[12])
-  redis.call('LTRIM', KEYS[4], -kept, -1)
-  redis.call('PEXPIRE', KEYS[4], ARGV[14])
-else
-  redis.call('DEL', KEYS[4])
-end
-if texts_kept > 0 then
-  redis.call('RPUSH', KEYS[5], ARGV[13])
-  redis.call('LTRIM', KEYS[5], -texts_kept, -1)
-  redis.call('PEXPIRE', KEYS[5], ARGV[14])
-else
-  redis.call('DEL', KEYS[5])
+  local drop = n + 1 - kept -- of the stored posts
+  local texts = math.min(m, kept - 1, keys_needed - 1) -- of the stored texts (-1: none)
+  local start = x0
+  for _ = 1, m - math.max(texts, 0) do
+    start = string.find(value, '\255', start, true)
+    if not start then
+      return 'xunreadable posts'
+    end
+    start = start + 1
+  end
+  local head = struct.pack('<I4I4', kept, math.max(0, texts + 1))
+  local times, fingerprints, lengths, text = '', '', '', ''
+  if value then
+    times = string.sub(value, t0 + 8 * drop, f0 - 1)
+    fingerprints = string.sub(value, f0 + 8 * drop, l0 - 1)
+    lengths = string.sub(value, l0 + 4 * drop, x0 - 1)
+    text = string.sub(value, start)
+  end
+  if texts >= 0 then
+    text = text .. ARGV[3] .. '\255'
+  end
+  redis.call('SET', posts, head .. times .. string.sub(numbers, 73, 80) .. fingerprints
+    .. string.sub(numbers, 81, 88) .. lengths .. string.sub(numbers, 89, 92) .. text,
+    'PX', window_ms)
+  if not value then
+    changes[#changes + 1] = 'm' .. member
+    changes[#changes + 1] = '1'
+  end
+elseif value then
+  redis.call('DEL', posts)
 end
 
-local strikes = redis.call('LRANGE', KEYS[6], 0, -1)
-local strike_oldest = tonumber(ARGV[9])
-local dropped = 0
-while strikes[dropped + 1] and tonumber(strikes[dropped + 1]) <= strike_oldest do
-  dropped = dropped + 1
+-- A new transaction id: recorded with a provisional "allow"; beyond the cap the oldest
+-- one is forgotten.
+local forget = false
+if tx then
+  local oldest_seq, next_seq = 0, 0
+  if sequence then
+    oldest_seq, next_seq = struct.unpack('<I4I4', sequence)
+  end
+  changes[#changes + 1] = 't' .. tx
+  changes[#changes + 1] = 'allow'
+  changes[#changes + 1] = 'i' .. struct.pack('<I4', next_seq)
+  changes[#changes + 1] = tx
+  next_seq = next_seq + 1
+  if next_seq - oldest_seq > max_tx then
+    forget = 'i' .. struct.pack('<I4', oldest_seq)
+    oldest_seq = oldest_seq + 1
+  end
+  changes[#changes + 1] = 'q'
+  changes[#changes + 1] = struct.pack('<I4I4', oldest_seq, next_seq)
 end
-if dropped > 0 then
-  redis.call('LTRIM', KEYS[6], dropped, -1)
+redis.call('HSET', session, unpack(changes))
+if forget then
+  local id = redis.call('HGET', session, forget)
+  redis.call('HDEL', session, forget, 't' .. id)
 end
+redis.call('PEXPIRE', session, idle_ms)
 
-return {0, #strikes - dropped, window, texts}
+return 'w' .. struct.pack('<I4I4', strike_count, first) .. (value or '')

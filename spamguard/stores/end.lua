@@ -1,7 +1,6 @@
 -- spamguard: forget an engagement that ended normally.
 --
--- KEYS: 1 concluded, 2 session hash, 3 transaction order
+-- KEYS: 1 session hash
 
-wipe_session(KEYS[2], KEYS[3])
-redis.call('DEL', KEYS[1])
+wipe_session(KEYS[1])
 return 1

@@ -1,20 +1,26 @@
 """The Redis session store: one window shared by every chat-server process and host.
 
-Each `begin` is one network round trip: an atomic Lua script (called by SHA, reloaded by
-redis-py after a ``NOSCRIPT``) appends the post, trims the window by time and count, and
-returns the window and the strike count. `settle` runs only for blocked and terminated
-posts. Times come from the caller, never from Redis, so this store gives the verdicts the
-in-memory store gives for the same traffic; key TTLs only free memory.
+Each `begin` is one network round trip: an atomic Lua script, called by SHA (loaded again
+after a ``NOSCRIPT``), appends the post, trims the window by time and count, and returns
+the window and the strike count as one binary string. `settle` runs only for blocked and
+terminated posts. Times come from the caller, never from Redis, so this store gives the
+verdicts the in-memory store gives for the same traffic; key TTLs only free memory.
 
-Key layout (``<ns>`` is the namespace, ``1`` the layout version; the ``{...}`` hash tag
+Key layout (``<ns>`` is the namespace, ``2`` the layout version; the ``{...}`` hash tag
 puts every key of one session on one Redis Cluster slot)::
 
-    <ns>:1:{tenant/interface/session}:c            concluded until (string)
-    <ns>:1:{tenant/interface/session}:s            session hash: expiry, senders, transactions
-    <ns>:1:{tenant/interface/session}:o            transaction ids, oldest first (list)
-    <ns>:1:{tenant/interface/session}:e:role/id    posts: "time|fingerprint|length" (list)
-    <ns>:1:{tenant/interface/session}:n:role/id    normalised texts of the newest posts (list)
-    <ns>:1:{tenant/interface/session}:k:role/id    strike times (list)
+    <ns>:2:{tenant/interface/session}:s            session hash: expiry, conclusion,
+                                                   senders, strikes, transactions
+    <ns>:2:{tenant/interface/session}:p:role/id    one sender's posts and texts (string)
+
+Times, fingerprints and lengths are stored and exchanged as little-endian binary (see
+``session.lua``), so a time round-trips bit for bit and a reply is decoded with a few
+C-speed copies instead of one Python object per field.
+
+On a single node the synchronous calls go straight to connections of their own (made by
+redis-py's pool, as it makes its own) with the whole command packed here: the pool's
+checkout and redis-py's per-argument encoding cost more than the script itself. Redis
+Cluster and the asyncio client go through redis-py's ``execute_command``.
 
 Failures never reach the caller as driver exceptions: they become `StoreError`, which the
 engine turns into the tenant's ``on_store_error`` policy. After a failure the store does
@@ -28,15 +34,19 @@ import asyncio
 import hashlib
 import logging
 import math
+import os
+import struct
+import sys
 import threading
 import time
+from array import array
 from collections.abc import Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from spamguard.errors import SpamguardError, StoreError
 from spamguard.message import SenderKey, SessionKey
-from spamguard.stores.base import Event, History, Outcome, Retention, Snapshot
+from spamguard.stores.base import NO_HISTORY, Event, History, Outcome, Retention, Snapshot
 from spamguard.verdict import Action
 
 if TYPE_CHECKING:
@@ -47,11 +57,26 @@ __all__ = ["RedisStore"]
 
 logger = logging.getLogger("spamguard.store")
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 # Longer ids are hashed: a key never grows with what a client sends.
 _MAX_ID_CHARS = 128
 _ESCAPES = str.maketrans({"%": "%25", "/": "%2F", "{": "%7B", "}": "%7D"})
 _SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://")
+# Key names of this many senders are kept ready (then the cache starts over).
+_NAMES_CACHED = 4096
+# begin's numbers: 9 doubles (see begin.lua), then the post's time, fingerprint, length.
+_BEGIN_NUMBERS = struct.Struct("<9ddQI")
+# settle's numbers: now, concluded until, concluded ttl ms, strikes kept.
+_SETTLE_NUMBERS = struct.Struct("<4d")
+# The head of begin's window reply: strikes, and posts that left the window by time.
+_REPLY_HEAD = struct.Struct("<2I")
+# The head of a sender's posts string: posts, texts.
+_POSTS_HEAD = struct.Struct("<2I")
+_WINDOW_START = 1 + _REPLY_HEAD.size  # where the posts string starts in begin's reply
+# Posts longer than this are recorded at this length, as the in-memory store does.
+_MAX_CHARS = 2**32 - 1
+_SWAP = sys.byteorder != "little"  # the stored columns are little-endian
+_TEXT_END = b"\xff"  # ends each text: a byte UTF-8 never holds
 
 
 def _script(name: str) -> str:
@@ -65,14 +90,42 @@ def _part(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def _num(value: float) -> str:
-    # repr is the shortest text that reads back as the same double, in Python and in Lua,
-    # so comparisons inside the scripts match the in-memory store's bit for bit.
-    return repr(float(value))
-
-
 def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
+
+
+def _bulk(value: bytes) -> bytes:
+    """One argument of a command in the Redis protocol (RESP)."""
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def _encode(text: str) -> bytes:
+    # Encoded here, not by the driver: text may hold lone surrogates, and they must
+    # round-trip, not fail the check.
+    return text.encode("utf-8", "surrogatepass")
+
+
+class _Script(NamedTuple):
+    """One Lua script: its name, source, SHA and how many keys it takes."""
+
+    name: str
+    source: str
+    sha: bytes
+    numkeys: int
+
+    @property
+    def head(self) -> bytes:
+        """``EVALSHA <sha> <numkeys>`` in RESP (without the array header)."""
+        return _bulk(b"EVALSHA") + _bulk(self.sha) + _bulk(b"%d" % self.numkeys)
+
+
+class _Names(NamedTuple):
+    """The encoded key names and member of one sender, and their RESP for `begin`."""
+
+    session: bytes
+    posts: bytes
+    member: bytes
+    begin_head: bytes
 
 
 class _Breaker:
@@ -179,10 +232,13 @@ class RedisStore:
         self._sync: Any = None
         self._async: Any = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
-        self._scripts: dict[str, Any] = {}
-        self._async_scripts: dict[str, Any] = {}
+        self._async_loaded = False
         self._async_lock = asyncio.Lock()
         self._lock = threading.Lock()
+        # The single-node synchronous calls' own idle connections (see `_exchange`).
+        self._idle: list[Any] = []
+        self._pid = os.getpid()
+        self._names: dict[SenderKey, _Names] = {}
 
     # -- the SessionStore protocol -------------------------------------------------------
 
@@ -195,8 +251,14 @@ class RedisStore:
         now: float,
     ) -> Snapshot:
         """See `SessionStore.begin`."""
-        keys, args = self._begin_call(key, event, transaction_id, retention, now)
-        return _snapshot(self._run("begin", keys, args))
+        names = self._names.get(key) or self._name(key)
+        args = _begin_args(event, transaction_id, retention, now)
+        if self._cluster:
+            keys = (names.session, names.posts)
+            reply = self._run(_BEGIN, keys, (names.member, *args))
+        else:
+            reply = self._run_packed(_BEGIN, _packed(names.begin_head, 6, args))
+        return _snapshot(reply)
 
     def settle(
         self,
@@ -207,11 +269,13 @@ class RedisStore:
         now: float,
     ) -> None:
         """See `SessionStore.settle`."""
-        self._run("settle", *self._settle_call(key, transaction_id, outcome, retention, now))
+        names = self._names.get(key) or self._name(key)
+        args = _settle_args(names.member, transaction_id, outcome, retention, now)
+        self._run(_SETTLE, (names.session,), args)
 
     def end_session(self, key: SessionKey) -> None:
         """See `SessionStore.end_session`."""
-        self._run("end", self.session_keys(key), [])
+        self._run(_END, (self._base(key) + b":s",), ())
 
     async def abegin(
         self,
@@ -222,8 +286,10 @@ class RedisStore:
         now: float,
     ) -> Snapshot:
         """See `SessionStore.abegin`."""
-        keys, args = self._begin_call(key, event, transaction_id, retention, now)
-        return _snapshot(await self._arun("begin", keys, args))
+        names = self._names.get(key) or self._name(key)
+        args = _begin_args(event, transaction_id, retention, now)
+        keys = (names.session, names.posts)
+        return _snapshot(await self._arun(_BEGIN, keys, (names.member, *args)))
 
     async def asettle(
         self,
@@ -234,11 +300,13 @@ class RedisStore:
         now: float,
     ) -> None:
         """See `SessionStore.asettle`."""
-        await self._arun("settle", *self._settle_call(key, transaction_id, outcome, retention, now))
+        names = self._names.get(key) or self._name(key)
+        args = _settle_args(names.member, transaction_id, outcome, retention, now)
+        await self._arun(_SETTLE, (names.session,), args)
 
     async def aend_session(self, key: SessionKey) -> None:
         """Asyncio twin of `end_session`."""
-        await self._arun("end", self.session_keys(key), [])
+        await self._arun(_END, (self._base(key) + b":s",), ())
 
     # -- operations ----------------------------------------------------------------------
 
@@ -256,6 +324,9 @@ class RedisStore:
 
     def close(self) -> None:
         """Close the synchronous client's connections."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.disconnect()
         if self._sync is not None:
             self._sync.close()
 
@@ -266,74 +337,31 @@ class RedisStore:
             await client.aclose()
 
     def session_keys(self, key: SessionKey) -> list[str]:
-        """The names of an engagement's keys: concluded, session hash, transaction order."""
-        base = self._base(key)
-        return [f"{base}:c", f"{base}:s", f"{base}:o"]
+        """The names of an engagement's keys: the session hash."""
+        return [(self._base(key) + b":s").decode("utf-8", "surrogatepass")]
 
     def sender_keys(self, key: SenderKey) -> list[str]:
-        """The names of one sender's keys: posts, texts, strikes."""
-        base, member = self._base(key.session), self._member(key)
-        return [f"{base}:e:{member}", f"{base}:n:{member}", f"{base}:k:{member}"]
+        """The names of one sender's keys: its posts and texts."""
+        return [self._name(key).posts.decode("utf-8", "surrogatepass")]
 
     # -- internals -----------------------------------------------------------------------
 
-    def _base(self, key: SessionKey) -> str:
+    def _base(self, key: SessionKey) -> bytes:
         tag = f"{_part(key.tenant)}/{_part(key.interface)}/{_part(key.session)}"
-        return f"{self.namespace}:{LAYOUT_VERSION}:{{{tag}}}"
+        return _encode(f"{self.namespace}:{LAYOUT_VERSION}:{{{tag}}}")
 
-    @staticmethod
-    def _member(key: SenderKey) -> str:
-        return f"{key.role.value}/{_part(key.sender)}"
-
-    def _begin_call(
-        self,
-        key: SenderKey,
-        event: Event,
-        transaction_id: str | None,
-        retention: Retention,
-        now: float,
-    ) -> tuple[list[str], list[str | int]]:
-        keys = [*self.session_keys(key.session), *self.sender_keys(key)]
-        args: list[str | int] = [
-            _num(now),
-            _num(now + retention.idle_ttl_s),
-            _ms(retention.idle_ttl_s),
-            "0" if transaction_id is None else "1",
-            transaction_id or "",
-            retention.max_transactions,
-            self._member(key),
-            _num(now - retention.window_s),
-            _num(now - retention.strike_window_s),
-            retention.max_events,
-            retention.keys_needed,
-            f"{_num(event.ts)}|{event.fingerprint:x}|{event.chars}",
-            event.key,
-            _ms(retention.window_s),
-        ]
-        return keys, args
-
-    def _settle_call(
-        self,
-        key: SenderKey,
-        transaction_id: str | None,
-        outcome: Outcome,
-        retention: Retention,
-        now: float,
-    ) -> tuple[list[str], list[str | int]]:
+    def _name(self, key: SenderKey) -> _Names:
+        """The key names of a sender, built once and cached."""
         base = self._base(key.session)
-        keys = [*self.session_keys(key.session), f"{base}:k:{self._member(key)}"]
-        args: list[str | int] = [
-            "terminate" if outcome.action is Action.TERMINATE else "block",
-            _outcome_text(outcome),
-            "0" if transaction_id is None else "1",
-            transaction_id or "",
-            _num(now),
-            _num(now + retention.concluded_ttl_s),
-            _ms(retention.concluded_ttl_s),
-            _ms(retention.strike_window_s),
-            retention.max_strikes if outcome.action is Action.BLOCK else 0,
-        ]
-        return keys, args
+        member = _encode(f"{key.role.value}/{_part(key.sender)}")
+        session, posts = base + b":s", base + b":p:" + member
+        names = _Names(
+            session, posts, member, _BEGIN.head + _bulk(session) + _bulk(posts) + _bulk(member)
+        )
+        if len(self._names) >= _NAMES_CACHED:
+            self._names.clear()  # cheaper than an LRU, and safe under threads
+        self._names[key] = names
+        return names
 
     def _client_options(self) -> dict[str, Any]:
         retry_module = self._redis.retry
@@ -342,7 +370,7 @@ class RedisStore:
         # One immediate retry on a broken connection (a restarted server), none on a
         # timeout: the script may have run, and running it twice would count twice. The
         # cluster clients take only the number of retries from this and retry timeouts
-        # too, so they get none.
+        # too, so they get none. (`_exchange` retries its own calls the same way.)
         retries = 0 if self._cluster else 1
         return {
             "socket_timeout": self.timeout_s,
@@ -350,8 +378,8 @@ class RedisStore:
             "retry": retry_module.Retry(
                 backoff.NoBackoff(), retries, supported_errors=(exceptions.ConnectionError,)
             ),
-            "decode_responses": True,
-            # Message text may hold lone surrogates; they must round-trip, not raise.
+            # Replies are binary (see session.lua): decoded by `_snapshot`, not the driver.
+            "decode_responses": False,
             "encoding_errors": "surrogatepass",
         }
 
@@ -373,7 +401,7 @@ class RedisStore:
             # An asyncio client's connections belong to one event loop.
             import redis.asyncio as aredis  # noqa: PLC0415 (optional extra)
 
-            self._async_loop, self._async_scripts = loop, {}
+            self._async_loop, self._async_loaded = loop, False
             self._async_lock = asyncio.Lock()
 
             options = self._client_options()
@@ -384,59 +412,170 @@ class RedisStore:
                 self._async = aredis.Redis.from_url(self.url, **options)
         return self._async  # type: ignore[no-any-return]
 
-    def _script_for(self, name: str) -> Any:
-        script = self._scripts.get(name)
-        if script is None:
-            script = self._scripts[name] = self._client().register_script(_SCRIPTS[name])
-        return script
+    def _run_packed(self, script: _Script, packed: bytes) -> Any:
+        """Run a script on a single node, `packed` being its whole ``EVALSHA`` command."""
+        self._breaker.guard(script.name)
+        try:
+            reply = self._exchange(script, packed)
+        except Exception as exc:  # the driver's errors, and its bugs, stop here
+            raise self._breaker.failed(script.name, exc) from exc
+        self._breaker.succeeded()
+        return reply
 
-    async def _ascript_for(self, name: str) -> Any:
+    def _run(self, script: _Script, keys: Sequence[bytes], args: Sequence[bytes]) -> Any:
+        if not self._cluster:
+            return self._run_packed(script, _packed(script.head, 3, (*keys, *args)))
+        self._breaker.guard(script.name)
+        try:
+            client: Any = self._client()
+            command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+            try:
+                reply = client.execute_command(*command)
+            except self._redis.exceptions.NoScriptError:
+                client.script_load(script.source)
+                reply = client.execute_command(*command)
+        except Exception as exc:
+            raise self._breaker.failed(script.name, exc) from exc
+        self._breaker.succeeded()
+        return reply
+
+    def _exchange(self, script: _Script, packed: bytes) -> Any:
+        """Send one packed command on a connection of our own and read its reply.
+
+        redis-py's pool checkout polls the socket and records metrics on every call; these
+        connections are only ever returned with their reply read, or disconnected, so
+        none is needed. Like the clients, a broken connection is retried once at once,
+        a timeout never, and a ``NOSCRIPT`` loads the script and runs it again.
+        """
+        if self._pid != os.getpid():  # forked: the parent's sockets are not ours
+            self._idle, self._pid = [], os.getpid()
+        idle = self._idle
+        try:
+            connection = idle.pop()
+        except IndexError:
+            pool = self._client().connection_pool
+            with self._lock:  # the pool counts the connections it makes
+                connection = pool.make_connection()
+        try:
+            try:
+                reply = _roundtrip(connection, packed, self._redis.exceptions.ConnectionError)
+            except self._redis.exceptions.NoScriptError:
+                connection.send_command("SCRIPT", "LOAD", script.source)
+                connection.read_response()
+                reply = _roundtrip(connection, packed, self._redis.exceptions.ConnectionError)
+        except BaseException:
+            connection.disconnect()  # whatever is left unread must not reach another call
+            idle.append(connection)
+            raise
+        idle.append(connection)
+        return reply
+
+    async def _aready(self) -> redis.asyncio.Redis:
         client = self._aclient()
-        if not self._async_scripts:
+        if not self._async_loaded:
             async with self._async_lock:
-                if not self._async_scripts:
+                if not self._async_loaded:
                     # Loaded once, before any call: many tasks meeting NOSCRIPT at once
                     # would all load it, and redis-py's cluster client can break a
                     # connection doing so. After a restart the per-call fallback loads it.
-                    for source in _SCRIPTS.values():
-                        await client.script_load(source)
-                    self._async_scripts = {
-                        script_name: client.register_script(source)
-                        for script_name, source in _SCRIPTS.items()
-                    }
-        return self._async_scripts[name]
+                    for script in _SCRIPTS:
+                        await client.script_load(script.source)
+                    self._async_loaded = True
+        return client
 
-    def _run(self, name: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        self._breaker.guard(name)
+    async def _arun(self, script: _Script, keys: Sequence[bytes], args: Sequence[bytes]) -> Any:
+        self._breaker.guard(script.name)
         try:
-            reply = self._script_for(name)(keys=_encoded(keys), args=_encoded(args))
-        except Exception as exc:  # the driver's errors, and its bugs, stop here
-            raise self._breaker.failed(name, exc) from exc
-        self._breaker.succeeded()
-        return reply
-
-    async def _arun(self, name: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        self._breaker.guard(name)
-        try:
-            script = await self._ascript_for(name)
-            reply = await script(keys=_encoded(keys), args=_encoded(args))
+            client: Any = await self._aready()
+            command = ("EVALSHA", script.sha, len(keys), *keys, *args)
+            try:
+                reply = await client.execute_command(*command)
+            except self._redis.exceptions.NoScriptError:
+                await client.script_load(script.source)
+                reply = await client.execute_command(*command)
         except Exception as exc:
-            raise self._breaker.failed(name, exc) from exc
+            raise self._breaker.failed(script.name, exc) from exc
         self._breaker.succeeded()
         return reply
 
 
-# Each script is its shared part (session.lua) followed by its own.
-_SCRIPTS = {
-    name: _script("session.lua") + "\n" + _script(f"{name}.lua")
-    for name in ("begin", "settle", "end")
-}
+def _roundtrip(connection: Any, packed: bytes, broken: type[Exception]) -> Any:
+    """Send and read, once more at once if the connection was broken (not timed out)."""
+    try:
+        connection.send_packed_command((packed,))
+        return connection.read_response()
+    except broken:
+        connection.disconnect()
+        connection.send_packed_command((packed,))
+        return connection.read_response()
 
 
-def _encoded(values: Sequence[str | int]) -> list[bytes | int]:
-    # Encoded here, not by the driver: its C packer would raise on the lone surrogates a
-    # message may contain, and text must round-trip, not fail the check.
-    return [v.encode("utf-8", "surrogatepass") if isinstance(v, str) else v for v in values]
+def _load(name: str, numkeys: int) -> _Script:
+    # Each script is its shared part (session.lua) followed by its own.
+    source = _script("session.lua") + "\n" + _script(f"{name}.lua")
+    sha = hashlib.sha1(source.encode("utf-8"), usedforsecurity=False).hexdigest().encode()
+    return _Script(name, source, sha, numkeys)
+
+
+_BEGIN = _load("begin", 2)
+_SETTLE = _load("settle", 1)
+_END = _load("end", 1)
+_SCRIPTS = (_BEGIN, _SETTLE, _END)
+
+
+def _packed(head: bytes, count: int, args: Sequence[bytes]) -> bytes:
+    """A whole command in RESP: `head` holds its first `count` arguments, packed."""
+    parts = [b"*%d\r\n" % (count + len(args)), head]
+    for arg in args:
+        parts.append(b"$%d\r\n" % len(arg))
+        parts.append(arg)
+        parts.append(b"\r\n")
+    return b"".join(parts)
+
+
+def _begin_args(
+    event: Event, transaction_id: str | None, retention: Retention, now: float
+) -> tuple[bytes, ...]:
+    """begin's arguments after the member (see begin.lua)."""
+    numbers = _BEGIN_NUMBERS.pack(
+        now,
+        now + retention.idle_ttl_s,
+        now - retention.window_s,
+        now - retention.strike_window_s,
+        _ms(retention.idle_ttl_s),
+        _ms(retention.window_s),
+        retention.max_events,
+        retention.keys_needed,
+        retention.max_transactions,
+        event.ts,
+        event.fingerprint,
+        min(event.chars, _MAX_CHARS),
+    )
+    text = event.key.encode("utf-8", "surrogatepass")
+    if transaction_id is None:
+        return numbers, text
+    return numbers, text, transaction_id.encode("utf-8", "surrogatepass")
+
+
+def _settle_args(
+    member: bytes,
+    transaction_id: str | None,
+    outcome: Outcome,
+    retention: Retention,
+    now: float,
+) -> tuple[bytes, ...]:
+    """settle's arguments (see settle.lua)."""
+    numbers = _SETTLE_NUMBERS.pack(
+        now,
+        now + retention.concluded_ttl_s,
+        _ms(retention.concluded_ttl_s),
+        retention.max_strikes if outcome.action is Action.BLOCK else -1,
+    )
+    action = b"terminate" if outcome.action is Action.TERMINATE else b"block"
+    args = (member, action, numbers, _encode(_outcome_text(outcome)))
+    if transaction_id is None:
+        return args
+    return (*args, _encode(transaction_id))
 
 
 def _outcome_text(outcome: Outcome) -> str:
@@ -450,25 +589,20 @@ def _parse_outcome(text: str) -> Outcome:
 
 def _snapshot(reply: Any) -> Snapshot:
     try:
-        kind = int(reply[0])
-        if kind == 1:
+        tag = reply[:1]
+        if tag == b"w":
+            strikes, first = _REPLY_HEAD.unpack_from(reply, 1)
+            if len(reply) == _WINDOW_START:
+                return Snapshot(strikes=strikes)
+            return Snapshot(history=_history(reply, first), strikes=strikes)
+        if tag == b"c":
             return Snapshot(concluded=True)
-        if kind == 2:
-            return Snapshot(replay=_parse_outcome(reply[1]))
-        strikes, window, texts = int(reply[1]), reply[2], reply[3]
-        times, fingerprints, chars = [], [], []
-        for blob in window:
-            ts, fingerprint, length = blob.split("|")
-            times.append(float(ts))
-            fingerprints.append(int(fingerprint, 16))
-            chars.append(int(length))
-        # Texts are kept for the newest posts, and trimmed by count only: a text may
-        # outlive its post by time, so keep those of the newest posts still in the window.
-        history = History(
-            times, fingerprints, chars, tuple(texts[max(0, len(texts) - len(window)) :])
-        )
-        return Snapshot(history=history, strikes=strikes)
-    except (IndexError, TypeError, ValueError) as exc:
+        if tag == b"r":
+            return Snapshot(replay=_parse_outcome(reply[1:].decode("utf-8", "surrogatepass")))
+        if tag == b"x":
+            raise ValueError(reply[1:].decode("utf-8", "replace"))
+        raise ValueError("unknown reply")
+    except (IndexError, TypeError, ValueError, struct.error) as exc:
         # Keys written by something else, or a different layout version: this session's
         # state is unreadable, the store itself is fine (no cooldown), so say it here.
         problem = f"unexpected reply from the Redis store: {reply!r:.200}"
@@ -478,6 +612,36 @@ def _snapshot(reply: Any) -> Snapshot:
             extra={"spamguard": {"event": "spamguard.store.bad_reply", "error": problem}},
         )
         raise StoreError(problem) from exc
+
+
+def _history(reply: bytes, first: int) -> History:
+    """The window in the sender's posts string (session.lua) that `reply` holds, without
+    its `first` posts."""
+    count, texts = _POSTS_HEAD.unpack_from(reply, _WINDOW_START)
+    if first >= count:
+        return NO_HISTORY
+    view = memoryview(reply)
+    times, fingerprints, chars = array("d"), array("Q"), array("I")
+    start = _WINDOW_START + _POSTS_HEAD.size
+    times.frombytes(view[start + 8 * first : start + 8 * count])
+    start += 8 * count
+    fingerprints.frombytes(view[start + 8 * first : start + 8 * count])
+    start += 8 * count
+    chars.frombytes(view[start + 4 * first : start + 4 * count])
+    start += 4 * count
+    if _SWAP:
+        times.byteswap()
+        fingerprints.byteswap()
+        chars.byteswap()
+    keys = reply[start:].split(_TEXT_END)
+    if len(keys) != texts + 1 or keys[-1] or texts > count:
+        raise ValueError("the texts do not match their count")
+    # Texts are kept for the newest posts: those of posts that left the window go too.
+    del keys[: max(0, texts - (count - first))]
+    del keys[-1]
+    return History(
+        times, fingerprints, chars, [key.decode("utf-8", "surrogatepass") for key in keys]
+    )
 
 
 def _redacted(url: str) -> str:

@@ -1,32 +1,51 @@
 -- spamguard: settle a check that blocked or terminated.
 --
--- KEYS: 1 concluded, 2 session hash, 3 transaction order, 4 strikes
--- ARGV: 1 action ("block"/"terminate"), 2 outcome, 3 has transaction id ("1"/"0"),
---       4 transaction id, 5 now, 6 concluded until, 7 concluded ttl ms,
---       8 strike ttl ms, 9 strikes kept
+-- KEYS: 1 session hash
+-- ARGV: 1 sender member, 2 "terminate" or "block", 3 numbers: now, concluded until,
+--       concluded ttl ms, strikes kept (-1: the outcome is no strike) (doubles), 4 outcome, 5 transaction id (absent
+--       when none)
 -- Returns 1 when something was recorded, 0 when the session was gone.
 
-if ARGV[1] == 'terminate' then
+local session = KEYS[1]
+if ARGV[2] == 'terminate' then
   -- Nothing of the live state is needed any more: every later post is refused.
-  wipe_session(KEYS[2], KEYS[3])
-  redis.call('SET', KEYS[1], ARGV[6], 'PX', ARGV[7])
+  wipe_session(session)
+  redis.call('HSET', session, 'c', string.sub(ARGV[3], 9, 16))
+  redis.call('PEXPIRE', session, (struct.unpack('<d', ARGV[3], 17)))
   return 1
 end
 
-if redis.call('EXISTS', KEYS[2]) == 0 then
+local strike_field = 'k' .. ARGV[1]
+local tx = ARGV[5]
+local fields
+if tx then
+  fields = redis.call('HMGET', session, '@', strike_field, 't' .. tx)
+else
+  fields = redis.call('HMGET', session, '@', strike_field)
+end
+if not fields[1] then
   return 0
 end
-if ARGV[3] == '1' then
-  local field = 't' .. ARGV[4]
-  if redis.call('HEXISTS', KEYS[2], field) == 1 then
-    redis.call('HSET', KEYS[2], field, ARGV[2])
-  end
+local changes = {}
+if fields[3] then
+  changes[1] = 't' .. tx
+  changes[2] = ARGV[4]
 end
-local kept = tonumber(ARGV[9])
+local kept = struct.unpack('<d', ARGV[3], 25)
 if kept > 0 then
-  redis.call('RPUSH', KEYS[4], ARGV[5])
-  redis.call('LTRIM', KEYS[4], -kept, -1)
-  -- Only a new strike extends this key's life: allowed posts never do.
-  redis.call('PEXPIRE', KEYS[4], ARGV[8])
+  -- The session hash lives an idle TTL (at least the strike window) past the newest
+  -- post, so a strike needs no TTL of its own.
+  local strikes = (fields[2] or '') .. string.sub(ARGV[3], 1, 8)
+  local excess = #strikes / 8 - kept
+  if excess > 0 then
+    strikes = string.sub(strikes, 8 * excess + 1)
+  end
+  changes[#changes + 1] = strike_field
+  changes[#changes + 1] = strikes
+elseif kept == 0 and fields[2] then
+  redis.call('HDEL', session, strike_field)
+end
+if #changes > 0 then
+  redis.call('HSET', session, unpack(changes))
 end
 return 1

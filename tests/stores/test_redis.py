@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
@@ -46,6 +47,14 @@ def raw(redis_server: RedisServer) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
+def binary(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """A client that leaves replies as bytes: the store keeps numbers in binary."""
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def own_server() -> Iterator[RedisServer]:
     """A server this test may stop, restart and pause."""
     server = RedisServer(require_redis_server())
@@ -69,50 +78,70 @@ def test_every_key_of_a_session_is_versioned_and_on_one_cluster_slot(
         redis_store.begin(key, _event(0), "t1", RET, 0)
         redis_store.settle(key, "t1", Outcome(Action.BLOCK), RET, 0)
     keys = _keys(raw, redis_store)
-    assert len(keys) == 2 * 5  # per session: s, o, and the sender's e, n, k
-    assert all(key.startswith(f"{redis_store.namespace}:1:{{") for key in keys)
+    assert len(keys) == 2 * 2  # per session: its hash, and the sender's posts
+    assert all(key.startswith(f"{redis_store.namespace}:2:{{") for key in keys)
     for session in (KEY.session, awkward.session):
         names = redis_store.session_keys(session)
         sender = KEY if session == KEY.session else awkward
         names += redis_store.sender_keys(sender)
+        assert sorted(names) == sorted(k for k in keys if k.startswith(names[0][:-1]))
         assert len({key_slot(name.encode()) for name in names}) == 1, names
 
 
 def test_every_key_has_a_ttl_from_what_it_holds(redis_store: RedisStore, raw: redis.Redis) -> None:
     redis_store.begin(KEY, _event(0), "t1", RET, 0)
     redis_store.settle(KEY, "t1", Outcome(Action.BLOCK), RET, 0)
-    session, order = redis_store.session_keys(KEY.session)[1:]
-    events, texts, strikes = redis_store.sender_keys(KEY)
-    assert 0 < raw.pttl(events) <= 60_000
-    assert 0 < raw.pttl(texts) <= 60_000
-    assert 60_000 < raw.pttl(strikes) <= 120_000
+    (session,) = redis_store.session_keys(KEY.session)
+    (posts,) = redis_store.sender_keys(KEY)
+    assert 0 < raw.pttl(posts) <= 60_000  # the window
     assert 60_000 < raw.pttl(session) <= 120_000  # idle TTL: the longest window
-    assert 60_000 < raw.pttl(order) <= 120_000
     assert all(raw.pttl(key) > 0 for key in _keys(raw, redis_store))
 
 
-def test_allowed_posts_never_extend_the_strikes(redis_store: RedisStore, raw: redis.Redis) -> None:
+def test_decayed_strikes_are_dropped_at_the_next_post(
+    redis_store: RedisStore, binary: redis.Redis
+) -> None:
+    (session,) = redis_store.session_keys(KEY.session)
+    strikes = "k" + redis_store.sender_keys(KEY)[0].rpartition(":p:")[2]
     redis_store.begin(KEY, _event(0), None, RET, 0)
     redis_store.settle(KEY, None, Outcome(Action.BLOCK), RET, 0)
-    strikes = redis_store.sender_keys(KEY)[2]
-    raw.pexpire(strikes, 5_000)  # as if most of the strike window had passed
-    for n in range(1, 20):
-        redis_store.begin(KEY, _event(n), None, RET, n)
-    assert raw.pttl(strikes) <= 5_000
+    redis_store.begin(KEY, _event(100), None, RET, 100)
+    redis_store.settle(KEY, None, Outcome(Action.BLOCK), RET, 100)
+    assert len(binary.hget(session, strikes) or b"") == 2 * 8  # two times, 8 bytes each
+    assert redis_store.begin(KEY, _event(150), None, RET, 150).strikes == 1
+    assert len(binary.hget(session, strikes) or b"") == 8
+    assert redis_store.begin(KEY, _event(300), None, RET, 300).strikes == 0
+    assert not binary.hexists(session, strikes)
+
+
+def test_transaction_ids_beyond_the_cap_are_forgotten_in_the_hash(
+    redis_store: RedisStore, binary: redis.Redis
+) -> None:
+    (session,) = redis_store.session_keys(KEY.session)
+    for n in range(10):
+        redis_store.begin(KEY, _event(n, n), str(n), RET, n)
+    fields = binary.hkeys(session)
+    assert sorted(f for f in fields if f.startswith(b"t")) == [b"t7", b"t8", b"t9"]
+    assert len([f for f in fields if f.startswith(b"i")]) == RET.max_transactions
+    assert redis_store.begin(KEY, _event(10), "9", RET, 10).replay == Outcome(Action.ALLOW)
+    assert redis_store.begin(KEY, _event(10), "6", RET, 10).replay is None
 
 
 def test_a_concluded_engagement_is_one_key_with_the_conclusion_ttl(
-    redis_store: RedisStore, raw: redis.Redis
+    redis_store: RedisStore, raw: redis.Redis, binary: redis.Redis
 ) -> None:
     redis_store.begin(KEY, _event(0), "t1", RET, 0)
     redis_store.begin(SenderKey(KEY.session, Role.AGENT, "a"), _event(0), None, RET, 0)
     redis_store.settle(KEY, "t1", Outcome(Action.TERMINATE), RET, 0)
     keys = _keys(raw, redis_store)
-    assert keys == [redis_store.session_keys(KEY.session)[0]]
+    assert keys == redis_store.session_keys(KEY.session)
+    assert binary.hkeys(keys[0]) == [b"c"]
     assert 999_000 < raw.pttl(keys[0]) <= 1_000_000
 
 
-def test_the_store_keeps_no_raw_text(redis_store: RedisStore, raw: redis.Redis) -> None:
+def test_the_store_keeps_no_raw_text(
+    redis_store: RedisStore, raw: redis.Redis, binary: redis.Redis
+) -> None:
     engine = Engine(store=redis_store)
     secret = "My card number is 4111 1111 1111 1111, Call Me at HOME"
     texts = [
@@ -124,27 +153,26 @@ def test_the_store_keeps_no_raw_text(redis_store: RedisStore, raw: redis.Redis) 
     for n, text in enumerate(texts):
         verdict = engine.check(Message(text=text, session="privacy", transaction_id=str(n)))
         assert verdict.action is Action.ALLOW
-    dump = ""
+    dump = b""
     for key in _keys(raw, redis_store):
-        kind = raw.type(key)
-        if kind == "list":
-            dump += " ".join(raw.lrange(key, 0, -1))
-        elif kind == "hash":
-            dump += " ".join(f"{k} {v}" for k, v in raw.hgetall(key).items())
+        if binary.type(key) == b"hash":
+            dump += b" ".join(k + b" " + v for k, v in binary.hgetall(key).items())
         else:
-            dump += str(raw.get(key))
-    assert secret not in dump
-    assert "Call Me" not in dump  # only the normalised (folded) text of the newest posts
-    texts = raw.lrange(
-        redis_store.sender_keys(
-            SenderKey(SessionKey("default", "default", "privacy"), Role.END_USER, "end_user")
-        )[1],
-        0,
-        -1,
+            dump += binary.get(key) or b""
+    assert secret.encode() not in dump
+    assert b"Call Me" not in dump  # only the normalised (folded) text of the newest posts
+    (posts,) = redis_store.sender_keys(
+        SenderKey(SessionKey("default", "default", "privacy"), Role.END_USER, "end_user")
     )
+    stored = binary.get(posts)
+    assert stored is not None
+    count, kept = struct.unpack_from("<2I", stored)  # posts, texts (see session.lua)
+    stored_texts = stored[8 + 20 * count :].split(b"\xff")
+    assert stored_texts[-1] == b""
+    assert kept == len(stored_texts) - 1
     compare_last = engine.policy_for("default", "default").rules.duplicates.compare_last
-    assert 0 < len(texts) <= compare_last
-    assert all(len(text) <= 256 for text in texts)
+    assert 0 < kept <= compare_last
+    assert all(len(text.decode()) <= 256 for text in stored_texts)
 
 
 # -- scripts ---------------------------------------------------------------------------
@@ -159,12 +187,29 @@ def test_scripts_are_reloaded_after_a_script_flush(
     assert len(snap.history.events()) == 1
 
 
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        lambda raw, posts, session: raw.rpush(posts, "not an event"),
+        lambda raw, posts, session: raw.set(posts, "not an event"),
+        lambda raw, posts, session: raw.set(session, "not a session"),
+        lambda raw, posts, session: raw.hset(session, "@", "not a time"),
+    ],
+    ids=["posts-list", "posts-text", "session-string", "session-field"],
+)
 def test_a_foreign_value_under_our_keys_is_a_store_error_not_a_crash(
-    redis_store: RedisStore, raw: redis.Redis
+    redis_store: RedisStore,
+    raw: redis.Redis,
+    foreign: Callable[[redis.Redis, str, str], object],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    raw.rpush(redis_store.sender_keys(KEY)[0], "not an event")
-    with pytest.raises(StoreError):
+    redis_store.begin(KEY, _event(0), None, RET, 0)
+    raw.delete(*_keys(raw, redis_store))
+    foreign(raw, redis_store.sender_keys(KEY)[0], redis_store.session_keys(KEY.session)[0])
+    with caplog.at_level(logging.WARNING, logger="spamguard.store"), pytest.raises(StoreError):
         redis_store.begin(KEY, _event(100), None, RET, 100)
+    assert [r.spamguard["event"] for r in caplog.records] == ["spamguard.store.bad_reply"]
+    assert redis_store.healthy  # the session is unreadable, the store is fine: no cooldown
 
 
 # -- configuration ---------------------------------------------------------------------
