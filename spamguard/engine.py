@@ -30,6 +30,7 @@ _DISABLED, _AGENT_BYPASS, _SYSTEM, _RETRY, _CONCLUDED, _CAPPED, _ERROR = (
     CATALOGUE[code] for code in ("SG001", "SG002", "SG003", "SG004", "SG005", "SG006", "SG007")
 )
 _URLS_CAPPED, _STORE_DOWN = CATALOGUE["SG008"], CATALOGUE["SG009"]
+_END_USER = Role.END_USER
 
 
 class Engine:
@@ -73,6 +74,8 @@ class Engine:
 
     def policy_for(self, tenant: str, interface: str) -> CompiledPolicy:
         """The compiled policy that applies to a tenant and interface."""
+        if not self._tenants and not self._interfaces:
+            return self._defaults
         policy = self._interfaces.get((tenant, interface))
         if policy is None:
             policy = self._tenants.get(tenant, self._defaults)
@@ -134,11 +137,14 @@ class Engine:
     def _early_exit(self, message: Message, policy: CompiledPolicy) -> Decision | None:
         """Posts that are not checked at all: they never touch the store."""
         rules = policy.rules
-        if message.role is Role.SYSTEM:
+        role = message.role
+        if role is _END_USER and rules.enabled:
+            return None  # most posts
+        if role is Role.SYSTEM:
             reason = _SYSTEM.reason(acted=False)
         elif not rules.enabled:
             reason = _DISABLED.reason(acted=False, observed=f"{message.tenant}/{message.interface}")
-        elif message.role is Role.AGENT and rules.agent_bypass:
+        elif role is Role.AGENT and rules.agent_bypass:
             reason = _AGENT_BYPASS.reason(acted=False)
         else:
             return None
