@@ -25,6 +25,7 @@ __all__ = [
     "Retention",
     "SessionStore",
     "Snapshot",
+    "stored_text",
 ]
 
 
@@ -154,6 +155,16 @@ class History(NamedTuple):
 
 
 NO_HISTORY = History()
+
+
+def stored_text(key: str) -> str:
+    """A post's normalised text as every store keeps it: NUL becomes U+FFFD.
+
+    The engine's texts never hold NUL (`skeleton` drops control characters); the
+    in-memory store separates texts with it, so a caller of `SessionStore.begin` that
+    passes one gets U+FFFD back from any store.
+    """
+    return key.replace("\0", "\ufffd") if "\0" in key else key
 
 
 class Snapshot(NamedTuple):

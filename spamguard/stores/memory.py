@@ -10,7 +10,7 @@ from array import array
 from collections import OrderedDict
 
 from spamguard.message import Role, SenderKey, SessionKey
-from spamguard.stores.base import Event, History, Outcome, Retention, Snapshot
+from spamguard.stores.base import Event, History, Outcome, Retention, Snapshot, stored_text
 from spamguard.verdict import Action
 
 __all__ = ["MemoryStore"]
@@ -112,14 +112,8 @@ class _Sender:
 
 
 def _stored_key(key: str) -> bytes:
-    """A text as kept: UTF-8 (lone surrogates pass through), NUL made U+FFFD.
-
-    The engine's texts never hold NUL (`skeleton` drops control characters); a caller
-    that passes one directly gets U+FFFD back in its place, since NUL separates texts.
-    """
-    if "\0" in key:
-        key = key.replace("\0", "\ufffd")
-    return key.encode("utf-8", "surrogatepass")
+    """A text as kept: UTF-8 (lone surrogates pass through), NUL made U+FFFD."""
+    return stored_text(key).encode("utf-8", "surrogatepass")
 
 
 class _Session:

@@ -46,7 +46,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from spamguard.errors import SpamguardError, StoreError
 from spamguard.message import SenderKey, SessionKey
-from spamguard.stores.base import NO_HISTORY, Event, History, Outcome, Retention, Snapshot
+from spamguard.stores.base import (
+    NO_HISTORY,
+    Event,
+    History,
+    Outcome,
+    Retention,
+    Snapshot,
+    stored_text,
+)
 from spamguard.verdict import Action
 
 if TYPE_CHECKING:
@@ -60,7 +68,8 @@ logger = logging.getLogger("spamguard.store")
 LAYOUT_VERSION = 2
 # Longer ids are hashed: a key never grows with what a client sends.
 _MAX_ID_CHARS = 128
-_ESCAPES = str.maketrans({"%": "%25", "/": "%2F", "{": "%7B", "}": "%7D"})
+# "#" too: it starts the hashed form of a long id, which a short id must never equal.
+_ESCAPES = str.maketrans({"%": "%25", "/": "%2F", "{": "%7B", "}": "%7D", "#": "%23"})
 _SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://")
 # Key names of this many senders are kept ready (then the cache starts over).
 _NAMES_CACHED = 4096
@@ -367,16 +376,14 @@ class RedisStore:
         retry_module = self._redis.retry
         backoff = self._redis.backoff
         exceptions = self._redis.exceptions
-        # One immediate retry on a broken connection (a restarted server), none on a
-        # timeout: the script may have run, and running it twice would count twice. The
-        # cluster clients take only the number of retries from this and retry timeouts
-        # too, so they get none. (`_exchange` retries its own calls the same way.)
-        retries = 0 if self._cluster else 1
+        # No client retries: a command whose connection broke after it was sent may have
+        # run, and running a script twice would count a post twice (the cluster clients
+        # would also retry timeouts). `_roundtrip` reconnects safely on its own.
         return {
             "socket_timeout": self.timeout_s,
             "socket_connect_timeout": self.timeout_s,
             "retry": retry_module.Retry(
-                backoff.NoBackoff(), retries, supported_errors=(exceptions.ConnectionError,)
+                backoff.NoBackoff(), 0, supported_errors=(exceptions.ConnectionError,)
             ),
             # Replies are binary (see session.lua): decoded by `_snapshot`, not the driver.
             "decode_responses": False,
@@ -412,13 +419,24 @@ class RedisStore:
                 self._async = aredis.Redis.from_url(self.url, **options)
         return self._async  # type: ignore[no-any-return]
 
+    def _failure(self, operation: str, exc: Exception) -> StoreError:
+        """The error for a failed call; only an outage opens the circuit breaker.
+
+        A script that fails on one session's keys (a value of the wrong type written by
+        something else under our names) says nothing about Redis itself: that session
+        gets SG009 and every other session goes on.
+        """
+        if isinstance(exc, self._redis.exceptions.ResponseError) and _is_key_error(exc):
+            return _unreadable(f"{operation}: {exc}")
+        return self._breaker.failed(operation, exc)
+
     def _run_packed(self, script: _Script, packed: bytes) -> Any:
         """Run a script on a single node, `packed` being its whole ``EVALSHA`` command."""
         self._breaker.guard(script.name)
         try:
             reply = self._exchange(script, packed)
         except Exception as exc:  # the driver's errors, and its bugs, stop here
-            raise self._breaker.failed(script.name, exc) from exc
+            raise self._failure(script.name, exc) from exc
         self._breaker.succeeded()
         return reply
 
@@ -435,7 +453,7 @@ class RedisStore:
                 client.script_load(script.source)
                 reply = client.execute_command(*command)
         except Exception as exc:
-            raise self._breaker.failed(script.name, exc) from exc
+            raise self._failure(script.name, exc) from exc
         self._breaker.succeeded()
         return reply
 
@@ -453,9 +471,10 @@ class RedisStore:
         try:
             connection = idle.pop()
         except IndexError:
+            # Made from the pool's settings but not by the pool: it would count them
+            # against max_connections and never learn that they were closed.
             pool = self._client().connection_pool
-            with self._lock:  # the pool counts the connections it makes
-                connection = pool.make_connection()
+            connection = pool.connection_class(**pool.connection_kwargs)
         try:
             try:
                 reply = _roundtrip(connection, packed, self._redis.exceptions.ConnectionError)
@@ -494,20 +513,32 @@ class RedisStore:
                 await client.script_load(script.source)
                 reply = await client.execute_command(*command)
         except Exception as exc:
-            raise self._breaker.failed(script.name, exc) from exc
+            raise self._failure(script.name, exc) from exc
         self._breaker.succeeded()
         return reply
 
 
 def _roundtrip(connection: Any, packed: bytes, broken: type[Exception]) -> Any:
-    """Send and read, once more at once if the connection was broken (not timed out)."""
+    """Send one command and read its reply; never send it twice once it may have run.
+
+    An idle connection has nothing to read unless the server closed it (a restart): one
+    poll (about 1 µs) notices that, and the connection is made again before the send. A
+    send that fails is made again at once: Redis runs no incomplete command. A connection
+    that breaks after the send is not retried: the script may have run, and running it
+    twice would count the post twice.
+    """
+    try:
+        stale = connection.can_read()
+    except broken:  # the server closed it
+        stale = True
+    if stale:
+        connection.disconnect()  # the send connects again
     try:
         connection.send_packed_command((packed,))
-        return connection.read_response()
     except broken:
         connection.disconnect()
         connection.send_packed_command((packed,))
-        return connection.read_response()
+    return connection.read_response()
 
 
 def _load(name: str, numkeys: int) -> _Script:
@@ -551,7 +582,7 @@ def _begin_args(
         event.fingerprint,
         min(event.chars, _MAX_CHARS),
     )
-    text = event.key.encode("utf-8", "surrogatepass")
+    text = stored_text(event.key).encode("utf-8", "surrogatepass")
     if transaction_id is None:
         return numbers, text
     return numbers, text, transaction_id.encode("utf-8", "surrogatepass")
@@ -605,13 +636,23 @@ def _snapshot(reply: Any) -> Snapshot:
     except (IndexError, TypeError, ValueError, struct.error) as exc:
         # Keys written by something else, or a different layout version: this session's
         # state is unreadable, the store itself is fine (no cooldown), so say it here.
-        problem = f"unexpected reply from the Redis store: {reply!r:.200}"
-        logger.warning(
-            "spamguard: %s",
-            problem,
-            extra={"spamguard": {"event": "spamguard.store.bad_reply", "error": problem}},
-        )
-        raise StoreError(problem) from exc
+        raise _unreadable(f"unexpected reply from the Redis store: {reply!r:.200}") from exc
+
+
+def _is_key_error(exc: Exception) -> bool:
+    """Whether a Redis error reply is about one key's value, not the server's state."""
+    message = str(exc)
+    return "WRONGTYPE" in message or "user_script" in message
+
+
+def _unreadable(problem: str) -> StoreError:
+    """A session whose keys cannot be read: logged here, since no breaker trips."""
+    logger.warning(
+        "spamguard: %s",
+        problem,
+        extra={"spamguard": {"event": "spamguard.store.bad_reply", "error": problem}},
+    )
+    return StoreError(problem)
 
 
 def _history(reply: bytes, first: int) -> History:

@@ -81,6 +81,11 @@ def test_times_and_fingerprints_round_trip_exactly(store: SessionStore) -> None:
     assert store.begin(_key(), _event(odd.ts + 1), None, RET, odd.ts + 1).history.events() == (odd,)
 
 
+def test_a_nul_in_a_text_comes_back_as_the_replacement_character(store: SessionStore) -> None:
+    store.begin(_key(), Event(1.0, 1, "a\0b", 3), None, RET, 1.0)
+    assert list(store.begin(_key(), _event(2.0), None, RET, 2.0).history.keys) == ["a\ufffdb"]
+
+
 def test_senders_and_roles_have_separate_windows(store: SessionStore) -> None:
     store.begin(_key(sender="a"), _event(0), None, RET, 0)
     store.begin(_key(role=Role.AGENT, sender="a"), _event(0), None, RET, 0)

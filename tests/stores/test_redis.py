@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import socket
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -437,3 +439,107 @@ def test_a_password_in_the_url_never_reaches_errors_or_logs(
     assert "redis://app:***@127.0.0.1:1/0 begin" in str(raised.value)
     assert "s3cret" not in str(raised.value)
     assert "s3cret" not in caplog.text
+
+
+# -- connections: never twice, never stale ---------------------------------------------
+
+
+class _LosingProxy:
+    """A loopback TCP proxy to Redis that can lose the reply of the next script call.
+
+    Every connection gets a thread that forwards one request and its reply at a time;
+    with `lose_next` set, an ``EVALSHA`` reaches Redis (and runs) but the proxy closes
+    the client's connection instead of passing the reply back.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.lose_next = threading.Event()
+        self._port = port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=self._forward, args=(client,), daemon=True).start()
+
+    def _forward(self, client: socket.socket) -> None:
+        with client, socket.create_connection(("127.0.0.1", self._port), timeout=5) as server:
+            client.settimeout(5)
+            while not self._stop.is_set():
+                try:
+                    request = client.recv(65536)
+                    if not request:
+                        return
+                    server.sendall(request)
+                    reply = server.recv(65536)
+                except OSError:
+                    return
+                if b"EVALSHA" in request and self.lose_next.is_set():
+                    self.lose_next.clear()
+                    return  # the script ran; its reply is lost with the connection
+                client.sendall(reply)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+
+def test_a_call_whose_reply_is_lost_is_not_run_again(own_server: RedisServer) -> None:
+    direct = RedisStore(own_server.url)
+    direct.begin(KEY, _event(0, 0), None, RET, 0)  # loads the scripts; the proxy is naive
+    direct.end_session(KEY.session)
+    direct.close()
+    proxy = _LosingProxy(own_server.port)
+    store = RedisStore(f"redis://127.0.0.1:{proxy.port}/0", timeout_s=2, cooldown_s=0)
+    try:
+        store.begin(KEY, _event(1, 1), None, RET, 1)
+        proxy.lose_next.set()
+        with pytest.raises(StoreError):
+            store.begin(KEY, _event(2, 2), None, RET, 2)
+        after = store.begin(KEY, _event(3, 3), None, RET, 3)
+        assert list(after.history.fingerprints) == [1, 2]  # post 2 counted once
+    finally:
+        store.close()
+        proxy.close()
+
+
+def test_a_restarted_server_costs_no_failed_check(own_server: RedisServer) -> None:
+    store = RedisStore(own_server.url, timeout_s=2)
+    try:
+        store.begin(KEY, _event(1, 1), None, RET, 1)
+        own_server.restart()  # the store's idle connection is now closed by the server
+        assert store.begin(KEY, _event(2, 2), None, RET, 2).history.events() == ()
+        assert store.healthy
+    finally:
+        store.close()
+
+
+def test_one_sessions_bad_keys_leave_the_others_alone(
+    redis_store: RedisStore, raw: redis.Redis
+) -> None:
+    broken = SenderKey(SessionKey("acme", "web", "broken"), Role.END_USER, "u")
+    raw.rpush(redis_store.session_keys(broken.session)[0], "not a hash")
+    with pytest.raises(StoreError):
+        redis_store.end_session(broken.session)
+    with pytest.raises(StoreError):
+        redis_store.settle(broken, None, Outcome(Action.BLOCK), RET, 1)
+    assert redis_store.healthy  # no cooldown: other sessions go on
+    assert redis_store.begin(KEY, _event(1), None, RET, 1).history.events() == ()
+
+
+def test_the_stores_connections_do_not_count_against_the_pool(
+    redis_server: RedisServer,
+) -> None:
+    for round_ in range(5):
+        store = RedisStore(f"{redis_server.url}?max_connections=2", namespace=f"pool{round_}")
+        store.begin(KEY, _event(1), None, RET, 1)
+        store.close()
