@@ -10,7 +10,8 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import example, given
+import regex
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spamguard import normalise
@@ -339,25 +340,87 @@ def test_restricted_import_scan_equals_full_scan() -> None:
     assert normalise._scan_unicode([range(0x110000)]) == normalise._SCAN
 
 
-def test_stable_cjk_characters_are_normalisation_boundaries() -> None:
-    # clean() normalises kana text window by window, cutting before these characters;
-    # that is exact only if each has combining class 0, is unchanged by NFKC and is
-    # never the second half of a canonical composition (UAX #15).
-    stable = re.compile(f"[{normalise._STABLE_CJK}]")
-    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul V, T jamo
+def _seconds_of_compositions() -> set[int]:
+    """Second halves of primary (not excluded) canonical compositions, Hangul V, T too."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
     for cp in range(0x110000):
         decomposition = unicodedata.decomposition(chr(cp)).split()
         if len(decomposition) == 2 and not decomposition[0].startswith("<"):
-            seconds.add(int(decomposition[1], 16))
-    checked = 0
+            pair = "".join(chr(int(code, 16)) for code in decomposition)
+            if unicodedata.normalize("NFC", pair) == chr(cp):
+                seconds.add(ord(pair[1]))
+    return seconds
+
+
+def test_unstable_sets_hold_every_unstable_character() -> None:
+    # clean() and skeleton() normalise window by window, cutting before characters that
+    # are not in these sets; that is exact only if each of them has combining class 0,
+    # is unchanged by the normalisation and is never the second half of a canonical
+    # composition (UAX #15).  Checked over every code point, so also that the planes
+    # read at import hold them all.
+    seconds = _seconds_of_compositions()
+    missing = []
     for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000:
+            continue
         ch = chr(cp)
-        if stable.match(ch):
-            checked += 1
-            assert unicodedata.combining(ch) == 0, hex(cp)
-            assert unicodedata.normalize("NFKC", ch) == ch, hex(cp)
-            assert cp not in seconds, hex(cp)
-    assert checked > 38_000  # kana, ideographs and Hangul syllables
+        fixed = unicodedata.combining(ch) == 0 and cp not in seconds
+        for form, unstable in (
+            ("NFKC", normalise._NFKC_UNSTABLE),
+            ("NFC", normalise._NFC_UNSTABLE),
+        ):
+            kept = fixed and unicodedata.normalize(form, ch) == ch
+            if not kept and cp not in unstable:
+                missing.append((form, hex(cp)))
+    assert not missing
+
+
+def test_astral_classes_are_exact() -> None:
+    # The astral mark and invisible classes run behind a `regex` property lookahead; they
+    # must remove exactly the characters of the plain class, and the fast form must be
+    # in use (it falls back to the plain class when `regex` data disagree).
+    astral = "".join(map(chr, [*range(0x10000, 0x30000), *range(0xE0000, 0xE1000)]))
+    for fast, members in (
+        (normalise._MARKS_ASTRAL_RE, normalise._MARKS_ASTRAL),
+        (normalise._INVISIBLE_ASTRAL_RE, normalise._INVISIBLE_ASTRAL),
+    ):
+        assert isinstance(fast, regex.Pattern)
+        expected = "".join(ch for ch in astral if ord(ch) not in members)
+        assert fast.sub("", astral) == expected
+
+
+# Characters that make composition happen or not: kana and voicing marks, Hangul
+# syllables and jamo, accents, Indic two-part vowels, astral composing pairs (Kaithi,
+# Chakma, Grantha), compatibility characters of every plane, CJK and random letters.
+composing_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(
+            "かが\u3099\u309aｶﾞﾟ１？注\u1100\u1161\u11a8가각ae\u0301\u0323é\u0b47\u0b3e\u0bc6"
+            "\u0bd7\U00011099\U000110ba\U00011131\U00011127\U00011347\U0001133e\U0001d400"
+            "\U0002f800\ufb01\u2460İ\u0345 \U0001d165\U0001d16e\U000110bd"
+        ),
+        st.characters(min_codepoint=0x20, max_codepoint=0x2FFFF, exclude_categories=["Cs"]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=500)
+@given(composing_text)
+@example("\u3000\u0301")
+@example("\U00011099\U000110ba\u4e00")
+@example("가\u11a8\u4e00\u1100\u1161")
+@example("か\U0001d41c\u0301" * 600)  # more astral windows than are cut one by one
+def test_windowed_normalisation_is_plain_normalisation(text: str) -> None:
+    text = text.replace("\0", "")
+    assert normalise._compose_nfkc(text) == unicodedata.normalize("NFKC", text)
+    assert normalise._compose_nfc(text) == unicodedata.normalize("NFC", text)
+    assert normalise._normalize_windows(text, normalise._NFKC_WINDOWS) == unicodedata.normalize(
+        "NFKC", text
+    )
+    assert normalise._normalize_windows(text, normalise._NFC_WINDOWS) == unicodedata.normalize(
+        "NFC", text
+    )
 
 
 kana_text = st.text(
@@ -503,3 +566,20 @@ def test_every_code_point_is_idempotent() -> None:
             assert clean(cleaned) == cleaned, hex(cp)
             assert skeleton(key) == key, hex(cp)
             assert skeleton(cleaned) == key, hex(cp)
+
+
+@given(st.one_of(st.text(alphabet=st.characters(codec=None), max_size=60), composing_text))
+@example("\u3164\ufeff\u00a0\ud800x")
+def test_skeleton_of_clean_text_skips_nothing(text: str) -> None:
+    assert normalise.skeleton_of_clean(clean(text)) == skeleton(text)
+
+
+def test_clean_leaves_nothing_invisible() -> None:
+    # skeleton_of_clean relies on it: clean() output never holds an invisible character,
+    # odd whitespace or a lone surrogate, for any code point.
+    wrong = [
+        hex(cp)
+        for cp in range(0x110000)
+        if normalise._remove_invisibles(clean(chr(cp))) != clean(chr(cp))
+    ]
+    assert not wrong

@@ -7,6 +7,7 @@ the plain definition those fast paths must agree with, on every string.
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -135,6 +136,26 @@ ADVERSARIAL = [
     "1.com 2.net www.x main.py main.py/ 1.2.3.4 1.2.3.4:80 A.COM İ.com " * 20,
     "x@a.me jane.me@x.com a.com- b.com-x c.co.x d.com.uk",
     "\U0001fb00" * 30 + "😂" * 30,
+    # floods of rejected candidates that the URL trigger guards skip, and real links among them
+    "1.com " * 2000,
+    "www.a " * 2000,
+    "my_site.com " * 1000,
+    "x@a.me " * 1000,
+    "1.com 2.com https://real.example/x 3.com",
+    "1.com 22.com/x 333.com:80 4444.com. 55555.com? 7.co.uk 1.2.com http://1.com",
+    "(1.com) [2.com] 3.com,4.com;5.com!6.com x1.com 1x.com -1.com .1.com @1.com _1.com",
+    "1.com\u0301 e\u03011.com x\u03011.com 1234567.com 123456.com",
+    "www.a www.a. www.a.b www.a.bc www.a-b.cd www.a_b.cd www.é.com www.a/x.com WWW.A.ORG",
+    "my_site.com a_b.c.com a.b_c.com a_bcdefghijklm.com a_bcdefghijklmn.com x-_y.com y_-.com",
+    "x@a.me x@www.a.com x@1.2.3.4/p x@b-c.com http://u@a.me x@aaaaaaaaaaaaaaa.com @a.me",
+    "İ1.com 1.COM Ⅻ.com ١.com http://x_y.com/a 1.com/ 1.com:99999 www.x.y.z www.www.a.io",
+    # random text of every plane the fast paths treat apart, and astral conjuncts
+    "".join(map(chr, random.Random(1).choices(range(0x20, 0xD800), k=3000))),
+    "".join(map(chr, random.Random(2).choices(range(0x10000, 0x30000), k=3000))),
+    "".join(map(chr, random.Random(3).choices(range(0x11000, 0x11100), k=1000))),
+    "नमस्ते, मेरा ऑर्डर अभी तक नहीं आया है। " * 20,
+    "\U00011013\U00011046\U00011013 \U00011013\U00011046\U0001f600 \U00011046\U00011013",
+    "\U0002000b\U00011000\U0001f600\U0001f3fb\u0301\r\n\U0001d165\U0001d165",
 ]
 
 
@@ -143,10 +164,28 @@ def test_adversarial_cases(text: str) -> None:
     check(text)
 
 
+# Pieces of the shapes the URL trigger guards skip (numbered hosts, "www." without a second
+# dot, underscores and "@" before a dot) next to the ones that still make a link.
+URL_PIECES = [
+    "1", "12", "1234567", "a", "ab", "_", "@", "-", ".", "www", "WWW", "com", "it", "me",
+    "io", "py", " ", ",", "(", "/", ":", "://", "http://", "hxxp://", "[.]", ":80", "/x",
+    "?", "é", "\u0301", "İ", "\n",
+]  # fmt: skip
+url_text = st.lists(st.sampled_from(URL_PIECES), max_size=40).map("".join)
+
+
 @settings(max_examples=400)
 @given(st.one_of(tricky_text, any_text, repeated))
 @example("\ud800\udc00")
 def test_counts_match_the_definitions(text: str) -> None:
+    check(text)
+
+
+@settings(max_examples=600)
+@given(url_text)
+@example("1.com 2.com https://real.example/x")
+@example("x@1.com/a 1_2.com:80 www.1.com www.a.1.com")
+def test_links_match_the_reference_scan(text: str) -> None:
     check(text)
 
 
@@ -208,6 +247,17 @@ def test_non_joining_characters_always_end_a_cluster() -> None:
                 if len(_GRAPHEME.findall(x + other)) != 2 or len(_GRAPHEME.findall(other + x)) != 2:
                     wrong.append(hex(cp))
                     break
+    assert not wrong
+
+
+def test_nul_is_a_cluster_of_its_own_beside_joining_characters() -> None:
+    """The stretches are segmented joined by NUL, which must never join a neighbour."""
+    wrong = []
+    for cp in sorted(text_module._JOINING):
+        for text in (f"\0{chr(cp)}\0", f"\u0915\u094d{chr(cp)}\0{chr(cp)}\u0915"):
+            clusters = _GRAPHEME.findall(text)
+            if clusters.count("\0") != text.count("\0") or "".join(clusters) != text:
+                wrong.append(hex(cp))
     assert not wrong
 
 

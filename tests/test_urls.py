@@ -365,6 +365,62 @@ def test_pathological_inputs_finish(text: str) -> None:
     assert len(found) <= 50
 
 
+# Floods of candidates that are always rejected: their dots do not even trigger the scan.
+@pytest.mark.parametrize(
+    "unit", ["1.com ", "12.com ", "www.a ", "my_site.com ", "x@a.me ", "(1.com) ", "a_b.c.com "]
+)
+def test_flood_of_rejected_candidates_finds_nothing(unit: str) -> None:
+    assert extract_urls(unit * 5_000) == ((), False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "1.com 2.com https://real.example/x 3.com",
+            [("https://real.example/x", "real.example", SCHEME, False)],
+            id="numbered-and-scheme",
+        ),
+        pytest.param(
+            "1.com 1.com/x 2.com:8080 http://3.com 4.com",
+            [
+                ("1.com/x", "1.com", BARE, False),
+                ("2.com:8080", "2.com", BARE, False),
+                ("http://3.com", "3.com", SCHEME, False),
+            ],
+            id="numbered-with-port-path-or-scheme",
+        ),
+        pytest.param(
+            "x1.com 1x.com 1.2.com",
+            [("x1.com", "x1.com", BARE, False), ("1x.com", "1x.com", BARE, False)],
+            id="numbers-inside-a-name",
+        ),
+        pytest.param("1[.]com 2.com", [("1.com", "1.com", BARE, True)], id="numbered-but-defanged"),
+        pytest.param(
+            "www.a www.a.b www.shop.lan www.a.",
+            [("www.shop.lan", "www.shop.lan", WWW, False)],
+            id="www-floods-and-a-www-link",
+        ),
+        pytest.param("www.com www.a/x", [("www.com", "www.com", BARE, False)], id="www-is-a-name"),
+        pytest.param(
+            "my_site.com your-site.com a_b.com/x https://x_y.example.com/ok site.com/a_b",
+            [
+                ("your-site.com", "your-site.com", BARE, False),
+                ("site.com/a_b", "site.com", BARE, False),
+            ],
+            id="underscores",
+        ),
+        pytest.param(
+            "x@a.me http://user@b.me mail x@y.io or c.me",
+            [("http://user@b.me", "b.me", SCHEME, False), ("c.me", "c.me", BARE, False)],
+            id="e-mail-domains-and-userinfo",
+        ),
+    ],
+)
+def test_links_among_rejected_candidates(text: str, expected: list[Link]) -> None:
+    assert links(text) == expected
+
+
 def test_flood_of_links_stops_at_the_cap() -> None:
     found, capped = extract_urls("x.com " * 100_000)
     assert len(found) == 50
