@@ -5,11 +5,23 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Callable
+from typing import TypeVar
 
+import pytest
 from messages import Mix
 from pytest_benchmark.fixture import BenchmarkFixture
 
-__all__ = ["MIX_SIZE", "ROUNDS", "WARMUP_ROUNDS", "ErrorCounter", "measure", "p50_by_kind"]
+__all__ = [
+    "MIX_SIZE",
+    "ROUNDS",
+    "WARMUP_ROUNDS",
+    "ErrorCounter",
+    "measure",
+    "p50_by_kind",
+    "summary_plugin",
+]
+
+PluginT = TypeVar("PluginT")
 
 MIX_SIZE = 2_000
 """Messages in one cycle of the mix."""
@@ -23,6 +35,19 @@ Redis, to open connections and load the scripts)."""
 def measure(benchmark: BenchmarkFixture, function: Callable[[], None]) -> None:
     """Time ``function`` once per round: ``ROUNDS`` rounds after ``WARMUP_ROUNDS``."""
     benchmark.pedantic(function, rounds=ROUNDS, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+
+
+def summary_plugin(config: pytest.Config, name: str, make: Callable[[], PluginT]) -> PluginT:
+    """The run's one instance of a report that prints a table at the end of the run.
+
+    It is registered as a pytest plugin on first use, so its ``pytest_terminal_summary``
+    runs only in runs that measured something.
+    """
+    plugin = config.pluginmanager.get_plugin(name)
+    if plugin is None:
+        plugin = make()
+        config.pluginmanager.register(plugin, name)
+    return plugin  # type: ignore[no-any-return]
 
 
 def p50_by_kind(

@@ -33,7 +33,14 @@ for _module in ("urlextract", "xxhash", "limits"):
     )
 
 from comparators import ALLOW, BLOCK, FloorFilter, HandWrittenFilter  # noqa: E402
-from measure import MIX_SIZE, WARMUP_ROUNDS, ErrorCounter, measure, p50_by_kind  # noqa: E402
+from measure import (  # noqa: E402
+    MIX_SIZE,
+    WARMUP_ROUNDS,
+    ErrorCounter,
+    measure,
+    p50_by_kind,
+    summary_plugin,
+)
 from messages import DEFAULT_SEED, SPAM_SHARE, Mix  # noqa: E402
 from pytest_benchmark.fixture import BenchmarkFixture  # noqa: E402
 
@@ -153,13 +160,7 @@ class Comparison:
 @pytest.fixture(scope="session")
 def comparison(pytestconfig: pytest.Config) -> Comparison:
     """The run's `Comparison`, registered as a plugin so that it prints its table."""
-    name = "spamguard-comparison"
-    plugin = pytestconfig.pluginmanager.get_plugin(name)
-    if plugin is None:
-        plugin = Comparison()
-        pytestconfig.pluginmanager.register(plugin, name)
-    assert isinstance(plugin, Comparison)
-    return plugin
+    return summary_plugin(pytestconfig, "spamguard-comparison", Comparison)
 
 
 # ------------------------------------------------------------------ measuring

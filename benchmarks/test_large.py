@@ -24,7 +24,7 @@ import statistics
 from dataclasses import dataclass, field
 
 import pytest
-from measure import ErrorCounter
+from measure import ErrorCounter, summary_plugin
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from spamguard import Engine, Message
@@ -100,13 +100,7 @@ class LargeReport:
 @pytest.fixture(scope="session")
 def large_report(pytestconfig: pytest.Config) -> LargeReport:
     """The run's `LargeReport`, registered as a plugin so that it prints its table."""
-    name = "spamguard-large"
-    plugin = pytestconfig.pluginmanager.get_plugin(name)
-    if plugin is None:
-        plugin = LargeReport()
-        pytestconfig.pluginmanager.register(plugin, name)
-    assert isinstance(plugin, LargeReport)
-    return plugin
+    return summary_plugin(pytestconfig, "spamguard-large", LargeReport)
 
 
 @pytest.mark.parametrize("shape", list(SHAPES))

@@ -81,12 +81,7 @@ class BurstDetector(Detector[BurstRules]):
             elif posts > window.max_messages:
                 found.append(Finding(_BURST, posts, window.label))
             if window.max_chars is not None:
-                lengths = history.chars
-                if isinstance(inside, range):  # the newest posts: one C-speed slice
-                    chars = sum(lengths[inside.start :])
-                else:
-                    chars = sum(lengths[index] for index in inside)
-                chars += context.features.chars
+                chars = sum(history.pick(history.chars, inside)) + context.features.chars
                 if chars > window.max_chars:
                     found.append(Finding(_CHARS, chars, f"{window.max_chars}/{window.seconds:g}s"))
         return found or CLEAN

@@ -72,10 +72,7 @@ class DuplicateDetector(Detector[DuplicateRules]):
             return CLEAN
         fingerprints, fingerprint = history.fingerprints, features.fingerprint
         recent = history.within(context.now - rules.window_s)
-        if isinstance(recent, range):  # the newest posts: counted in one C-speed slice
-            exact = 1 + fingerprints[recent.start :].count(fingerprint)
-        else:
-            exact = 1 + sum(fingerprints[index] == fingerprint for index in recent)
+        exact = 1 + history.pick(fingerprints, recent).count(fingerprint)
         similar = exact
         compared = recent[-rules.compare_last :] if rules.compare_last else ()
         if compared:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from spamguard.message import SenderKey, SessionKey
 from spamguard.verdict import Action
@@ -27,6 +27,9 @@ __all__ = [
     "Snapshot",
     "stored_text",
 ]
+
+
+T = TypeVar("T")
 
 
 # The records a check builds (Event, Outcome, History, Snapshot) are named tuples: they
@@ -138,6 +141,15 @@ class History(NamedTuple):
         ):
             return range(start, len(times))
         return [index for index, ts in enumerate(times) if ts > oldest]
+
+    def pick(self, column: Sequence[T], positions: Sequence[int]) -> Sequence[T]:
+        """The values of a column at the `positions` that `within` returned.
+
+        The usual range of the newest posts is one C-speed slice of the column.
+        """
+        if isinstance(positions, range):
+            return column[positions.start : positions.stop]
+        return [column[index] for index in positions]
 
     def key_of(self, index: int) -> str:
         """The normalised text of post `index` (of ``times``), or "" when not kept."""

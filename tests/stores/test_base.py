@@ -30,3 +30,11 @@ def test_history_of_events_round_trips() -> None:
         Event(1.0, 7, "", 1),
         Event(2.0, 8, "b", 2),
     )
+
+
+def test_pick_reads_a_column_at_the_positions_within_returns() -> None:
+    ordered = History(times=(1.0, 2.0, 3.0), chars=(10, 20, 30), ordered=True)
+    assert list(ordered.pick(ordered.chars, ordered.within(1.5))) == [20, 30]
+    jumbled = History(times=(1.0, 5.0, 2.0), chars=(10, 20, 30))
+    assert list(jumbled.pick(jumbled.chars, jumbled.within(1.5))) == [20, 30]
+    assert list(jumbled.pick(jumbled.chars, jumbled.within(4.0))) == [20]
