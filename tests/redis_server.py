@@ -48,7 +48,7 @@ def require_redis_server() -> str:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -60,7 +60,7 @@ class RedisServer:
     def __init__(self, binary: str, *extra_args: str) -> None:
         self.binary = binary
         self.extra_args = extra_args
-        self.port = _free_port()
+        self.port = free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="spamguard-redis-")
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -143,7 +143,7 @@ class RedisCluster:
     def __init__(self, binary: str) -> None:
         self.nodes = [RedisServer(binary) for _ in range(self._NODES)]
         # Bus ports are chosen, not derived (port + 10000 may be taken or above 65535).
-        self.bus_ports = [_free_port() for _ in self.nodes]
+        self.bus_ports = [free_port() for _ in self.nodes]
         for node, bus_port in zip(self.nodes, self.bus_ports, strict=True):
             node.extra_args = (
                 "--cluster-enabled", "yes",

@@ -16,6 +16,7 @@ from typing import Any
 from spamguard.cli.bench import add_bench_parser
 from spamguard.cli.corpus import UsageError, add_jobs_option
 from spamguard.cli.replaying import run_diff, run_replay
+from spamguard.cli.serve import add_serve_parser
 from spamguard.cli.synth import add_corpus_parser
 from spamguard.cli.tuning import add_tune_parser
 from spamguard.codes import CATALOGUE, lookup, render_doc
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     add_tune_parser(commands)
     add_corpus_parser(commands)
     add_bench_parser(commands)
+    add_serve_parser(commands)
     return parser
 
 

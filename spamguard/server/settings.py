@@ -1,0 +1,29 @@
+"""What a reference server is configured with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ServerSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """The server's own settings; the spam rules come from the engine's rules file.
+
+    Attributes:
+        jwt_secret: The HS256 secret every bearer token must be signed with.
+        session_ttl_s: How long a concluded engagement is remembered: until then its calls
+            answer 409, afterwards 403 (an unknown session).
+        max_body_bytes: Larger request bodies are refused (413) before they are parsed.
+    """
+
+    jwt_secret: str
+    session_ttl_s: float = 3_600.0
+    max_body_bytes: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        if not self.jwt_secret:
+            raise ValueError("jwt_secret must not be empty")
+        if self.session_ttl_s <= 0 or self.max_body_bytes <= 0:
+            raise ValueError("session_ttl_s and max_body_bytes must be positive")

@@ -1,0 +1,289 @@
+"""The reference server through its HTTP API, a real process on loopback: every status code,
+the conversation stream after a block and a termination, agents, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.server.conftest import (
+    AGENT,
+    AGENT_AUTH,
+    CONSUMER,
+    POOL,
+    SITE,
+    bearer,
+    open_engagement,
+    post,
+    stream,
+    token,
+)
+
+SPAM = "visit my shop for cheap followers today"
+WALL = "x" * 60_000  # over length.extreme_chars: terminates at once
+CODE = re.compile(r"SG\d{3}")
+
+
+# -- requestEngagement -------------------------------------------------------------------
+
+
+def test_request_engagement_answers_the_seed_fields(client: httpx.Client) -> None:
+    answer = client.post(
+        f"{CONSUMER}/requestEngagement",
+        params={"pool": POOL},
+        json={"clientTransactionId": 12, "clientRequestTime": "2024-01-01T10:00:00+01:00"},
+        headers=bearer(token()),
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["resultType"] == "SUCCESS"
+    assert body["engagementIdString"] == str(body["engagementId"])
+    assert re.fullmatch(r"[a-z0-9]{25}", body["sessionId"])
+    assert body["clientTransactionId"] == 12
+    assert body["clientTransactionIdString"] == "12"
+    assert body["clientRequestTime"] == "2024-01-01T10:00:00+01:00"
+    assert body["sneakPreviewState"] in {"NONE", "ENABLED", "DISABLED"}
+    for stamp in ("serviceStartTime", "serviceFinishTime"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body[stamp])
+    assert body["serviceStartTime"] <= body["serviceFinishTime"]
+
+
+def test_an_empty_body_is_the_seeds_empty_payload(client: httpx.Client) -> None:
+    answer = client.post(
+        f"{CONSUMER}/requestEngagement", params={"pool": POOL}, headers=bearer(token())
+    )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        bearer(token("another-secret-of-at-least-32-bytes!")),
+        bearer(token(expires_in=-60)),
+        bearer("not-a-jwt"),
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ],
+    ids=["missing", "wrong-signature", "expired", "garbage", "not-bearer"],
+)
+def test_a_token_that_fails_validation_is_403(
+    client: httpx.Client, headers: dict[str, str]
+) -> None:
+    answer = client.post(
+        f"{CONSUMER}/requestEngagement", params={"pool": POOL}, json={}, headers=headers
+    )
+    assert answer.status_code == 403
+    assert answer.json() == {"message": "The validation on the JWT failed."}
+
+
+@pytest.mark.parametrize(
+    ("body", "params"),
+    [
+        ("[]", {"pool": POOL}),
+        ("{not json", {"pool": POOL}),
+        ('{"clientTransactionId": "twelve"}', {"pool": POOL}),
+        ("{}", {}),
+    ],
+    ids=["not-an-object", "not-json", "wrong-type", "no-pool"],
+)
+def test_an_invalid_request_is_400(client: httpx.Client, body: str, params: dict[str, str]) -> None:
+    answer = client.post(
+        f"{CONSUMER}/requestEngagement",
+        params=params,
+        content=body,
+        headers={**bearer(token()), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["message"]
+
+
+# -- postMessage -------------------------------------------------------------------------
+
+
+def test_an_allowed_post_is_delivered(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    answer = post(client, session, "Hello I need help with my refund", clientTransactionId=3)
+    assert answer.status_code == 200
+    assert answer.json()["clientTransactionId"] == 3
+    entries = stream(client, session).json()["messages"]
+    assert [(e["type"], e["sender"], e["body"]) for e in entries] == [
+        ("MESSAGE", "END_USER", "Hello I need help with my refund")
+    ]
+
+
+def test_a_blocked_post_is_replaced_by_a_system_message(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    answers = [post(client, session, SPAM) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    read = stream(client, session).json()
+    assert read["engagementState"] == "ACTIVE"
+    kinds = [(e["type"], e["body"]) for e in read["messages"]]
+    notice = kinds[2][1]
+    assert kinds[:2] == [("MESSAGE", SPAM), ("MESSAGE", SPAM)]
+    assert kinds[2][0] == "SYSTEM"
+    assert SPAM not in notice  # the blocked post is not delivered
+    assert "spam" in notice.lower()
+    assert post(client, session, "sorry, where is my order?").status_code == 200
+
+
+def test_a_terminating_post_ends_the_chat(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    assert post(client, session, "hi there").status_code == 200
+    ended = post(client, session, WALL)
+    assert ended.status_code == 409
+    assert "ended" in ended.json()["message"]
+    # Every later call of the end user is refused; the agent still reads the stream.
+    assert post(client, session, "hello?").status_code == 409
+    assert stream(client, session).status_code == 409
+    read = stream(client, session, agent=True).json()
+    assert read["engagementState"] == "CONCLUDED"
+    kinds = [(e["type"], e["sender"]) for e in read["messages"]]
+    assert kinds == [("MESSAGE", "END_USER"), ("SYSTEM", "SYSTEM"), ("SYSTEM", "SYSTEM")]
+    assert WALL not in {e["body"] for e in read["messages"]}
+    bodies = [e["body"] for e in read["messages"][1:]]
+    assert any("disconnected" in body for body in bodies)
+
+
+def test_repeated_blocks_terminate(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    statuses = [post(client, session, SPAM).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 409]  # the third block is a termination
+
+
+def test_a_forgotten_or_unknown_session_is_403(client: httpx.Client) -> None:
+    assert post(client, "no-such-session", "hello").status_code == 403
+    assert post(client, "", "hello").status_code == 403
+    session = open_engagement(client)
+    elsewhere = client.post(
+        "/engagement/api/consumer/another_site/v1/postMessage",
+        params={"pool": POOL},
+        headers={"SessionId": session},
+        json={"body": "hello"},
+    )
+    assert elsewhere.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{}", '{"body": 5}', '{"body": "x", "messageDataMap": {"a": 1}}', "null", "\xff"],
+    ids=["no-body", "body-not-text", "map-not-strings", "null", "not-utf8"],
+)
+def test_an_invalid_post_is_400(client: httpx.Client, body: str) -> None:
+    session = open_engagement(client)
+    answer = client.post(
+        f"{CONSUMER}/postMessage",
+        params={"pool": POOL},
+        headers={"SessionId": session, "Content-Type": "application/json"},
+        content=body.encode("latin-1"),
+    )
+    assert answer.status_code == 400
+
+
+def test_a_body_over_the_limit_is_refused_before_parsing(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    assert post(client, session, "x" * 2_100_000).status_code == 413
+
+
+def test_no_payload_holds_a_reason_code_or_threshold(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    texts = [SPAM, SPAM, SPAM, "🎉" * 400, WALL]
+    payloads = [post(client, session, text).text for text in texts]
+    payloads.append(stream(client, session, agent=True).text)
+    for payload in payloads:
+        assert CODE.search(payload) is None, payload[:200]
+
+
+# -- agents ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("bypass", "expected"), [(False, "SYSTEM"), (True, "MESSAGE")])
+def test_agent_posts_follow_agent_bypass(
+    make_client: Callable[..., httpx.Client], bypass: bool, expected: str
+) -> None:
+    client = make_client(f"version: 1\ndefaults:\n  agent_bypass: {str(bypass).lower()}\n")
+    session = open_engagement(client)
+    agent_post = {"SessionId": session, **AGENT_AUTH}
+    flood = "🎉" * 60  # over emoji.max_emoji
+    answer = client.post(f"{AGENT}/postMessage", headers=agent_post, json={"body": flood})
+    assert answer.status_code == 200
+    last = stream(client, session).json()["messages"][-1]
+    assert last["type"] == expected
+    if expected == "MESSAGE":
+        assert (last["sender"], last["body"]) == ("AGENT", flood)
+
+
+def test_the_agent_side_needs_an_agent_token(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    consumer_token = {"SessionId": session, **bearer(token())}
+    answer = client.post(f"{AGENT}/postMessage", headers=consumer_token, json={"body": "hi"})
+    assert answer.status_code == 403
+
+
+def test_the_stream_reads_since_a_position(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    for text in ("one", "two", "three"):
+        post(client, session, text)
+    first = stream(client, session).json()
+    assert first["next"] == 3
+    post(client, session, "four")
+    later = stream(client, session, since=first["next"]).json()
+    assert [e["body"] for e in later["messages"]] == ["four"]
+    assert stream(client, session, since=-1).status_code == 400
+    assert (
+        client.get(
+            f"{CONSUMER}/getMessages", params={"since": "x"}, headers={"SessionId": session}
+        ).status_code
+        == 400
+    )
+
+
+# -- operations --------------------------------------------------------------------------
+
+
+def _sample(page: str, name: str) -> float:
+    """One sample's value on a Prometheus page (0 when it is not there yet)."""
+    for line in page.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_metrics_count_verdicts_by_action_and_code(client: httpx.Client) -> None:
+    samples = (
+        'spamguard_verdicts_total{action="allow",role="end_user"}',
+        'spamguard_verdicts_total{action="block",role="end_user"}',
+        'spamguard_reasons_total{action="block",code="SG301"}',
+        "spamguard_check_seconds_count",
+    )
+    before = client.get("/metrics").text  # the server is shared: count the difference
+    session = open_engagement(client)
+    for _ in range(3):
+        post(client, session, SPAM)
+    after = client.get("/metrics").text
+    assert [_sample(after, s) - _sample(before, s) for s in samples] == [2, 1, 1, 3]
+
+
+def test_health_reports_the_store(client: httpx.Client) -> None:
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    assert answer.json()["store"] == "MemoryStore"
+    assert answer.json()["storeReachable"] is True
+
+
+def test_the_openapi_document_describes_every_route(client: httpx.Client) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    assert set(paths) == {
+        f"/engagement/api/consumer/{{fqSiteName}}/v1/{name}"
+        for name in ("requestEngagement", "postMessage", "getMessages")
+    } | {
+        f"/engagement/api/agent/{{fqSiteName}}/v1/{name}" for name in ("postMessage", "getMessages")
+    } | {"/health", "/metrics"}
+    assert set(
+        paths["/engagement/api/consumer/{fqSiteName}/v1/postMessage"]["post"]["responses"]
+    ) == {"200", "400", "403", "409", "413"}
+    assert SITE not in str(document)
