@@ -22,8 +22,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from spamguard.engine import Engine
+from spamguard.errors import StoreError
 from spamguard.message import Message, Role
-from spamguard.server.engagements import Engagement, Engagements, Sender
+from spamguard.server.engagements import (
+    Engagement,
+    Engagements,
+    MemoryEngagements,
+    Sender,
+    carry_out,
+)
 from spamguard.server.metrics import Metrics
 from spamguard.server.openapi import openapi_document
 from spamguard.server.schemas import (
@@ -37,6 +44,7 @@ from spamguard.server.schemas import (
     iso_time,
 )
 from spamguard.server.settings import ServerSettings
+from spamguard.stores.redis import RedisStore
 from spamguard.verdict import Action
 
 __all__ = ["AGENT", "CONSUMER", "create_app"]
@@ -47,6 +55,7 @@ AGENT = "/engagement/api/agent/{fqSiteName}/v1"
 _UNKNOWN_SESSION = "The consumer session identifier is unknown."
 _BAD_TOKEN = "The validation on the JWT failed."
 _CONCLUDED = "This chat has ended."
+_UNAVAILABLE = "The chat service is unavailable; try again shortly."
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -88,8 +97,20 @@ def _errors_answered(handler: Handler) -> Handler:
             return await handler(request)
         except _HttpError as error:
             return _json(ErrorResponse(message=error.message), error.status)
+        except StoreError:  # the engagements' Redis is down; the engine's store fails open
+            return _json(ErrorResponse(message=_UNAVAILABLE), 503)
 
     return answered
+
+
+def _engagements(engine: Engine, settings: ServerSettings) -> Engagements:
+    """Engagements where the engine keeps its state: Redis is shared by every process."""
+    store = engine.store
+    if isinstance(store, RedisStore):
+        from spamguard.server.redis_engagements import RedisEngagements  # noqa: PLC0415
+
+        return RedisEngagements(store.url, ttl_s=settings.session_ttl_s, namespace=store.namespace)
+    return MemoryEngagements(settings.session_ttl_s)
 
 
 class _Server:
@@ -98,7 +119,7 @@ class _Server:
     def __init__(self, settings: ServerSettings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.engagements = Engagements(settings.session_ttl_s)
+        self.engagements = _engagements(engine, settings)
         self.metrics = Metrics()
         self._openapi = openapi_document()
         self.request_engagement = _errors_answered(self._request_engagement)
@@ -114,7 +135,7 @@ class _Server:
         self._claims(request)
         body = await _body(request, RequestEngagementRequest, empty_ok=True)
         pool = _pool(request)
-        engagement = self.engagements.open(request.path_params["fqSiteName"], pool)
+        engagement = await self.engagements.open(request.path_params["fqSiteName"], pool)
         answer = RequestEngagementResponse(
             **_timing(body, started, engagement.client_id),
             engagementId=engagement.engagement_id,
@@ -125,21 +146,21 @@ class _Server:
 
     async def _consumer_post(self, request: Request) -> Response:
         started = time.time()
-        engagement = self._engagement(request, consumer=True)
+        engagement = await self._engagement(request, consumer=True)
         body = await _body(request, PostEngagementMessageRequest)
         message = _message(engagement, body, Role.END_USER, str(engagement.client_id))
         await self._judge(engagement, message, Sender.END_USER)
         return _json(PostEngagementMessageResponse(**_timing(body, started, engagement.client_id)))
 
     async def _consumer_stream(self, request: Request) -> Response:
-        return self._stream(self._engagement(request, consumer=True), request)
+        return await self._stream(await self._engagement(request, consumer=True), request)
 
     # -- the agent side --------------------------------------------------------------------
 
     async def _agent_post(self, request: Request) -> Response:
         started = time.time()
         claims = self._claims(request, agent=True)
-        engagement = self._engagement(request, consumer=False)
+        engagement = await self._engagement(request, consumer=False)
         body = await _body(request, PostEngagementMessageRequest)
         message = _message(engagement, body, Role.AGENT, str(claims.get("sub") or "agent"))
         await self._judge(engagement, message, Sender.AGENT)
@@ -147,7 +168,7 @@ class _Server:
 
     async def _agent_stream(self, request: Request) -> Response:
         self._claims(request, agent=True)
-        return self._stream(self._engagement(request, consumer=False), request)
+        return await self._stream(await self._engagement(request, consumer=False), request)
 
     # -- operations ------------------------------------------------------------------------
 
@@ -164,7 +185,7 @@ class _Server:
             "status": "ok" if reachable else "store-unavailable",
             "store": type(store).__name__,
             "storeReachable": reachable,
-            "engagements": len(self.engagements),
+            "engagements": await self.engagements.count(),
         }
         return JSONResponse(document, status_code=200 if reachable else 503)
 
@@ -179,7 +200,7 @@ class _Server:
         started = time.perf_counter()
         verdict = await self.engine.acheck(message)
         self.metrics.observe(verdict, message.role.value, time.perf_counter() - started)
-        engagement.carry_out(verdict, sender, message.text, time.time())
+        await self.engagements.record(engagement, carry_out(verdict, sender, message.text))
         if verdict.action is Action.TERMINATE:
             raise _HttpError(409, verdict.notice or _CONCLUDED)
 
@@ -201,25 +222,25 @@ class _Server:
             raise _HttpError(403, _BAD_TOKEN)
         return claims
 
-    def _engagement(self, request: Request, *, consumer: bool) -> Engagement:
+    async def _engagement(self, request: Request, *, consumer: bool) -> Engagement:
         """The engagement of the ``SessionId`` header: 403 if unknown, 409 if concluded.
 
         A concluded engagement refuses its end user (the end user was disconnected); the
         agent may still read its stream, termination notices included.
         """
         session_id = request.headers.get("sessionid", "")
-        engagement = self.engagements.get(session_id) if session_id else None
+        engagement = await self.engagements.get(session_id) if session_id else None
         if engagement is None or engagement.site != request.path_params["fqSiteName"]:
             raise _HttpError(403, _UNKNOWN_SESSION)
         if engagement.concluded and (consumer or request.method == "POST"):
             raise _HttpError(409, _CONCLUDED)
         return engagement
 
-    def _stream(self, engagement: Engagement, request: Request) -> Response:
+    async def _stream(self, engagement: Engagement, request: Request) -> Response:
         raw = request.query_params.get("since", "0")
         if not raw.isascii() or not raw.isdigit():
             raise _HttpError(400, "since must be a non-negative integer")
-        entries = engagement.since(int(raw))
+        entries, total = await self.engagements.read(engagement, int(raw))
         answer = StreamResponse(
             engagementId=engagement.engagement_id,
             engagementState="CONCLUDED" if engagement.concluded else "ACTIVE",
@@ -233,7 +254,7 @@ class _Server:
                 )
                 for entry in entries
             ],
-            next=len(engagement.stream),
+            next=total,
         )
         return _json(answer)
 

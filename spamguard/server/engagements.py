@@ -7,9 +7,9 @@ The engine decides; this module carries the decision out, as a chat server must:
 - terminate: termination notices join the stream, the end user is disconnected and the
   engagement is concluded; its end user's later calls are refused.
 
-State lives in this process (one server process). The spam state itself (windows,
-strikes, conclusions) lives in the engine's store, so with the Redis store a second process
-judges the same way, but it does not know this process's engagements.
+Engagements live in a registry: this process's memory (`MemoryEngagements`), or Redis
+(`spamguard.server.redis_engagements`) so that several server processes share them, as
+they share the engine's spam state through its store.
 """
 
 from __future__ import annotations
@@ -20,12 +20,24 @@ import string
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import NamedTuple, Protocol
 
 from spamguard.verdict import Action, Verdict
 
-__all__ = ["DISCONNECTED", "Engagement", "Engagements", "Entry", "EntryKind", "Sender"]
+__all__ = [
+    "DISCONNECTED",
+    "Engagement",
+    "Engagements",
+    "Entry",
+    "EntryKind",
+    "MemoryEngagements",
+    "Posting",
+    "Sender",
+    "carry_out",
+    "new_session_id",
+]
 
 DISCONNECTED = "The end user has been disconnected and this chat has ended."
 """The second termination notice, after the engine's: what happened to the engagement."""
@@ -70,7 +82,7 @@ class Entry:
 
 @dataclass(slots=True)
 class Engagement:
-    """One chat engagement and its conversation stream.
+    """One chat engagement, as a registry returned it.
 
     Attributes:
         engagement_id: The engagement's number.
@@ -78,9 +90,7 @@ class Engagement:
         site: The tenant (``fqSiteName``).
         pool: The interface (the ``pool`` query parameter).
         client_id: The end user's client id.
-        stream: The conversation, oldest first.
         concluded_at: When the engagement was concluded, or None while it runs.
-        last_active: The time of the last call on it.
     """
 
     engagement_id: int
@@ -88,38 +98,71 @@ class Engagement:
     site: str
     pool: str
     client_id: int
-    stream: list[Entry] = field(default_factory=list)
     concluded_at: float | None = None
-    last_active: float = 0.0
 
     @property
     def concluded(self) -> bool:
         """Whether the engagement has ended."""
         return self.concluded_at is not None
 
-    def since(self, seq: int) -> list[Entry]:
-        """The entries after position `seq` (0: all of them)."""
-        return self.stream[max(seq, 0) :]
 
-    def add(self, kind: EntryKind, sender: Sender, body: str, now: float) -> Entry:
-        """Append an entry to the stream."""
-        entry = Entry(len(self.stream) + 1, kind, sender, body, now)
-        self.stream.append(entry)
-        return entry
+class Posting(NamedTuple):
+    """What one verdict adds to the stream, and whether it ends the engagement."""
 
-    def carry_out(self, verdict: Verdict, sender: Sender, body: str, now: float) -> None:
-        """Do what the verdict says with a post: deliver it, replace it or end the chat."""
-        if verdict.action is Action.ALLOW:
-            self.add(EntryKind.MESSAGE, sender, body, now)
-            return
-        # The notice is what the end user is told; codes and thresholds never appear.
-        self.add(EntryKind.SYSTEM, Sender.SYSTEM, verdict.notice or "", now)
-        if verdict.action is Action.TERMINATE and not self.concluded:
-            self.add(EntryKind.SYSTEM, Sender.SYSTEM, DISCONNECTED, now)
-            self.concluded_at = now
+    entries: tuple[tuple[EntryKind, Sender, str], ...]
+    concludes: bool
 
 
-class Engagements:
+def carry_out(verdict: Verdict, sender: Sender, body: str) -> Posting:
+    """What a chat server does with a post: deliver it, replace it, or end the chat.
+
+    The notices are what the end user is told; codes and thresholds never appear.
+    """
+    if verdict.action is Action.ALLOW:
+        return Posting(((EntryKind.MESSAGE, sender, body),), concludes=False)
+    notice = (EntryKind.SYSTEM, Sender.SYSTEM, verdict.notice or "")
+    if verdict.action is Action.BLOCK:
+        return Posting((notice,), concludes=False)
+    return Posting((notice, (EntryKind.SYSTEM, Sender.SYSTEM, DISCONNECTED)), concludes=True)
+
+
+def new_session_id() -> str:
+    """A fresh, unguessable session id."""
+    return "".join(secrets.choice(_SESSION_ALPHABET) for _ in range(_SESSION_ID_LENGTH))
+
+
+class Engagements(Protocol):
+    """Where a server keeps its engagements and their streams."""
+
+    async def open(self, site: str, pool: str) -> Engagement:
+        """Create an engagement with a fresh session id."""
+        ...
+
+    async def get(self, session_id: str) -> Engagement | None:
+        """The engagement of a session (marking it active), or None when unknown."""
+        ...
+
+    async def record(self, engagement: Engagement, posting: Posting) -> None:
+        """Append a verdict's entries to the stream; conclude the engagement if asked."""
+        ...
+
+    async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
+        """The entries after position `since`, and the stream's length."""
+        ...
+
+    async def count(self) -> int | None:
+        """How many engagements are remembered (for health), when that is cheap to know."""
+        ...
+
+
+@dataclass(slots=True)
+class _Held:
+    engagement: Engagement
+    stream: list[Entry] = field(default_factory=list)
+    last_active: float = 0.0
+
+
+class MemoryEngagements:
     """The engagements of this server process, by session id.
 
     An engagement is forgotten `ttl_s` after its last call (a concluded one after its
@@ -134,41 +177,57 @@ class Engagements:
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
         self.ttl_s = ttl_s
         self._clock = clock
-        self._by_session: OrderedDict[str, Engagement] = OrderedDict()
+        self._by_session: OrderedDict[str, _Held] = OrderedDict()
         self._numbers = itertools.count(1)
 
-    def __len__(self) -> int:
-        """The number of engagements remembered."""
-        return len(self._by_session)
-
-    def open(self, site: str, pool: str) -> Engagement:
-        """Create an engagement with a fresh session id."""
+    async def open(self, site: str, pool: str) -> Engagement:
+        """See `Engagements.open`."""
         now = self._clock()
         self._forget_expired(now)
-        session_id = "".join(secrets.choice(_SESSION_ALPHABET) for _ in range(_SESSION_ID_LENGTH))
         number = next(self._numbers)
-        engagement = Engagement(number, session_id, site, pool, number, last_active=now)
-        self._by_session[session_id] = engagement
+        engagement = Engagement(number, new_session_id(), site, pool, number)
+        self._by_session[engagement.session_id] = _Held(engagement, last_active=now)
         return engagement
 
-    def get(self, session_id: str) -> Engagement | None:
-        """The engagement of a session, or None when it is unknown or forgotten."""
+    async def get(self, session_id: str) -> Engagement | None:
+        """See `Engagements.get`."""
         now = self._clock()
         self._forget_expired(now)
-        engagement = self._by_session.get(session_id)
-        if engagement is None:
+        held = self._by_session.get(session_id)
+        if held is None:
             return None
-        if not engagement.concluded:
-            engagement.last_active = now
+        if not held.engagement.concluded:
+            held.last_active = now
             self._by_session.move_to_end(session_id)
-        return engagement
+        return replace(held.engagement)
+
+    async def record(self, engagement: Engagement, posting: Posting) -> None:
+        """See `Engagements.record`."""
+        held = self._by_session.get(engagement.session_id)
+        if held is None:
+            return  # forgotten meanwhile: nobody can read it any more
+        now = self._clock()
+        for kind, sender, body in posting.entries:
+            held.stream.append(Entry(len(held.stream) + 1, kind, sender, body, now))
+        if posting.concludes and held.engagement.concluded_at is None:
+            held.engagement.concluded_at = now
+
+    async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
+        """See `Engagements.read`."""
+        held = self._by_session.get(engagement.session_id)
+        stream = held.stream if held is not None else []
+        return stream[max(since, 0) :], len(stream)
+
+    async def count(self) -> int | None:
+        """See `Engagements.count`."""
+        return len(self._by_session)
 
     def _forget_expired(self, now: float) -> None:
         # Oldest activity first: concluded engagements stop moving, live ones move to the
         # end on each call, so the front is always the next to expire.
         while self._by_session:
-            engagement = next(iter(self._by_session.values()))
-            since = engagement.concluded_at or engagement.last_active
+            held = next(iter(self._by_session.values()))
+            since = held.engagement.concluded_at or held.last_active
             if since + self.ttl_s > now:
                 break
-            del self._by_session[engagement.session_id]
+            del self._by_session[held.engagement.session_id]

@@ -1,0 +1,156 @@
+"""Engagements in Redis, so that several server processes share them.
+
+Key layout (``<ns>`` the namespace, ``1`` the layout version; the ``{...}`` hash tag puts an
+engagement's keys on one Redis Cluster slot)::
+
+    <ns>:srv:1:numbers                 the last engagement number (INCR)
+    <ns>:srv:1:{<session id>}:e        the engagement: id, site, pool, client, concluded
+    <ns>:srv:1:{<session id>}:s        its stream: one JSON array per entry, oldest first
+
+Both keys of an engagement expire `ttl_s` after its last call (after its conclusion once
+concluded), as `MemoryEngagements` forgets them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from spamguard.errors import StoreError
+from spamguard.server.engagements import (
+    Engagement,
+    Entry,
+    EntryKind,
+    Posting,
+    Sender,
+    new_session_id,
+)
+
+__all__ = ["RedisEngagements"]
+
+_LAYOUT = 1
+
+
+class RedisEngagements:
+    """The `Engagements` of every server process that shares this Redis.
+
+    Args:
+        url: The Redis URL (as for `RedisStore`; ``redis+cluster://`` for a cluster).
+        ttl_s: How long an engagement is kept after its last call or its conclusion.
+        namespace: Prefix of every key.
+        timeout_s: Connect and command timeout.
+
+    Failures raise `StoreError`; the server answers them with 503.
+    """
+
+    def __init__(
+        self, url: str, *, ttl_s: float, namespace: str = "sg", timeout_s: float = 1.0
+    ) -> None:
+        import redis.asyncio as aredis  # noqa: PLC0415 (the redis extra, imported on use)
+
+        options: dict[str, Any] = {
+            "socket_timeout": timeout_s,
+            "socket_connect_timeout": timeout_s,
+            "decode_responses": False,
+        }
+        if url.startswith("redis+cluster://"):
+            plain = "redis://" + url.removeprefix("redis+cluster://")
+            self._client: Any = aredis.RedisCluster.from_url(plain, **options)
+        else:
+            self._client = aredis.Redis.from_url(url, **options)
+        self.ttl_ms = max(1, int(ttl_s * 1000))
+        self._prefix = f"{namespace}:srv:{_LAYOUT}"
+
+    def _keys(self, session_id: str) -> tuple[str, str]:
+        base = f"{self._prefix}:{{{session_id}}}"
+        return f"{base}:e", f"{base}:s"
+
+    async def open(self, site: str, pool: str) -> Engagement:
+        """See `Engagements.open`."""
+        try:
+            number = int(await self._client.incr(f"{self._prefix}:numbers"))
+            engagement = Engagement(number, new_session_id(), site, pool, number)
+            record, _ = self._keys(engagement.session_id)
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.hset(
+                    record,
+                    mapping={"id": number, "site": site, "pool": pool, "client": number},
+                )
+                pipe.pexpire(record, self.ttl_ms)
+                await pipe.execute()
+        except Exception as exc:  # the driver's errors stop here
+            raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
+        return engagement
+
+    async def get(self, session_id: str) -> Engagement | None:
+        """See `Engagements.get`."""
+        record, stream = self._keys(session_id)
+        try:
+            fields = await self._client.hgetall(record)
+            if not fields:
+                return None
+            engagement = _engagement(session_id, fields)
+            if not engagement.concluded:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    pipe.pexpire(record, self.ttl_ms)
+                    pipe.pexpire(stream, self.ttl_ms)
+                    await pipe.execute()
+        except Exception as exc:
+            raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
+        return engagement
+
+    async def record(self, engagement: Engagement, posting: Posting) -> None:
+        """See `Engagements.record`: one transaction, so no entry is lost or doubled."""
+        record, stream = self._keys(engagement.session_id)
+        now = time.time()
+        entries = [
+            json.dumps([kind.value, sender.value, body, now])
+            for kind, sender, body in posting.entries
+        ]
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.rpush(stream, *entries)
+                if posting.concludes:
+                    pipe.hsetnx(record, "concluded", repr(now))
+                pipe.pexpire(record, self.ttl_ms)
+                pipe.pexpire(stream, self.ttl_ms)
+                await pipe.execute()
+        except Exception as exc:
+            raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
+
+    async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
+        """See `Engagements.read`."""
+        _, stream = self._keys(engagement.session_id)
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.lrange(stream, max(since, 0), -1)
+                pipe.llen(stream)
+                raw, total = await pipe.execute()
+        except Exception as exc:
+            raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
+        entries = []
+        for offset, item in enumerate(raw, start=max(since, 0) + 1):
+            kind, sender, body, at = json.loads(item)
+            entries.append(Entry(offset, EntryKind(kind), Sender(sender), body, float(at)))
+        return entries, int(total)
+
+    async def count(self) -> int | None:
+        """See `Engagements.count`: not known without a scan of the keyspace."""
+        return None
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        await self._client.aclose()
+
+
+def _engagement(session_id: str, fields: dict[bytes, bytes]) -> Engagement:
+    concluded = fields.get(b"concluded")
+    return Engagement(
+        engagement_id=int(fields[b"id"]),
+        session_id=session_id,
+        site=fields[b"site"].decode("utf-8", "surrogatepass"),
+        pool=fields[b"pool"].decode("utf-8", "surrogatepass"),
+        client_id=int(fields[b"client"]),
+        concluded_at=None if concluded is None else float(concluded),
+    )
