@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tests.redis_server import free_port
 from tests.server.conftest import (
     AGENT,
     AGENT_AUTH,
@@ -287,3 +288,43 @@ def test_the_openapi_document_describes_every_route(client: httpx.Client) -> Non
         paths["/engagement/api/consumer/{fqSiteName}/v1/postMessage"]["post"]["responses"]
     ) == {"200", "400", "403", "409", "413"}
     assert SITE not in str(document)
+
+
+# -- the seed's examples and a store that is down ----------------------------------------
+
+
+def test_the_seeds_curl_examples_work_as_shown(client: httpx.Client) -> None:
+    created = client.post(
+        f"{CONSUMER}/requestEngagement?pool=297:1",
+        content=b"{}",
+        headers={"Content-Type": "application/json; charset=utf-8", **bearer(token())},
+    )
+    assert created.status_code == 200
+    assert created.headers["content-type"].startswith("application/json")
+    session = created.json()["sessionId"]
+    posted = client.post(
+        f"{CONSUMER}/postMessage?pool=297:1",
+        content=b'{"body":"Hello I need help with my refund, it has been very long time."}',
+        headers={"Content-Type": "application/json; charset=UTF-8", "SessionId": session},
+    )
+    assert posted.status_code == 200
+    assert set(posted.json()) == {
+        "clientRequestTime",
+        "serviceStartTime",
+        "serviceFinishTime",
+        "clientId",
+        "clientIdString",
+        "clientTransactionId",
+        "clientTransactionIdString",
+    }
+    assert posted.json()["clientId"] == created.json()["clientId"]
+
+
+def test_a_down_redis_is_503_not_a_crash(make_client: Callable[..., httpx.Client]) -> None:
+    client = make_client(store=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    assert client.get("/health").status_code == 503
+    answer = client.post(
+        f"{CONSUMER}/requestEngagement", params={"pool": POOL}, json={}, headers=bearer(token())
+    )
+    assert answer.status_code == 503
+    assert answer.json() == {"message": "The chat service is unavailable; try again shortly."}
