@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import jwt
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -321,6 +322,10 @@ def _timing(
 
 
 def _json(model: BaseModel, status: int = 200) -> Response:
-    return Response(
-        model.model_dump_json(), status_code=status, media_type="application/json;charset=utf-8"
-    )
+    try:
+        content = model.model_dump_json()
+    except PydanticSerializationError:
+        # A lone surrogate (valid as a JSON escape in a posted body) has no UTF-8 form:
+        # escape everything non-ASCII instead, which any JSON reader turns back.
+        content = json.dumps(model.model_dump(mode="json"), separators=(",", ":"))
+    return Response(content, status_code=status, media_type="application/json;charset=utf-8")

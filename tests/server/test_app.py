@@ -328,3 +328,16 @@ def test_a_down_redis_is_503_not_a_crash(make_client: Callable[..., httpx.Client
     )
     assert answer.status_code == 503
     assert answer.json() == {"message": "The chat service is unavailable; try again shortly."}
+
+
+def test_a_lone_surrogate_in_a_post_round_trips(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    answer = client.post(
+        f"{CONSUMER}/postMessage",
+        params={"pool": POOL},
+        headers={"SessionId": session, "Content-Type": "application/json"},
+        content=b'{"body": "broken \\ud800 text"}',
+    )
+    assert answer.status_code == 200
+    entries = stream(client, session).json()["messages"]
+    assert entries[-1]["body"] == "broken \ud800 text"
