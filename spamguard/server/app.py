@@ -57,6 +57,7 @@ _UNKNOWN_SESSION = "The consumer session identifier is unknown."
 _BAD_TOKEN = "The validation on the JWT failed."
 _CONCLUDED = "This chat has ended."
 _UNAVAILABLE = "The chat service is unavailable; try again shortly."
+_MAX_SINCE_DIGITS = 18  # a stream position, never near 10**18
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -148,6 +149,7 @@ class _Server:
     async def _consumer_post(self, request: Request) -> Response:
         started = time.time()
         engagement = await self._engagement(request, consumer=True)
+        _pool(request)  # required as in requestEngagement; the engagement's pool is used
         body = await _body(request, PostEngagementMessageRequest)
         message = _message(engagement, body, Role.END_USER, str(engagement.client_id))
         await self._judge(engagement, message, Sender.END_USER)
@@ -239,8 +241,8 @@ class _Server:
 
     async def _stream(self, engagement: Engagement, request: Request) -> Response:
         raw = request.query_params.get("since", "0")
-        if not raw.isascii() or not raw.isdigit():
-            raise _HttpError(400, "since must be a non-negative integer")
+        if not raw.isascii() or not raw.isdigit() or len(raw) > _MAX_SINCE_DIGITS:
+            raise _HttpError(400, "since must be a non-negative integer of at most 18 digits")
         entries, total = await self.engagements.read(engagement, int(raw))
         answer = StreamResponse(
             engagementId=engagement.engagement_id,
@@ -270,8 +272,10 @@ async def _body(request: Request, model: type[BodyT], *, empty_ok: bool = False)
         raw = b"{}"
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _HttpError(400, "the body must be a JSON object") from error
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # RecursionError: nesting deeper than the parser goes; ValueError also covers
+        # integers longer than Python reads (4,300 digits).
+        raise _HttpError(400, "the body is not valid JSON") from error
     if not isinstance(data, dict):
         raise _HttpError(400, "the body must be a JSON object")
     try:

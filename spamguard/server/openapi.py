@@ -47,9 +47,10 @@ _SINCE = {
     "name": "since",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
     "description": "Only entries after this position (`next` of the previous read).",
 }
+_UNAVAILABLE = "The engagements' store (Redis) does not answer."
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
@@ -80,6 +81,7 @@ def openapi_document() -> dict[str, Any]:
             (403, "The session (or token) is unknown or invalid."),
             (409, "The chat was ended: by this post or before it."),
             (413, "The body is too large."),
+            (503, _UNAVAILABLE),
         ),
     }
     stream_answers = {
@@ -88,6 +90,7 @@ def openapi_document() -> dict[str, Any]:
             (400, "`since` is not a non-negative integer."),
             (403, "The session (or token) is unknown or invalid."),
             (409, "The chat was ended."),
+            (503, _UNAVAILABLE),
         ),
     }
     paths = {
@@ -104,6 +107,7 @@ def openapi_document() -> dict[str, Any]:
                         (400, "The validation of the request object failed."),
                         (403, "The validation on the JWT failed."),
                         (413, "The body is too large."),
+                        (503, _UNAVAILABLE),
                     ),
                 },
             }

@@ -97,3 +97,13 @@ def stream(
     base = AGENT if agent else CONSUMER
     headers = {"SessionId": session, **(AGENT_AUTH if agent else {})}
     return client.get(f"{base}/getMessages", params={"since": since}, headers=headers)
+
+
+def post_raw(client: httpx.Client, session: str, content: bytes) -> httpx.Response:
+    """Post a body exactly as given (invalid JSON and odd escapes included)."""
+    return client.post(
+        f"{CONSUMER}/postMessage",
+        params={"pool": POOL},
+        headers={"SessionId": session, "Content-Type": "application/json"},
+        content=content,
+    )

@@ -19,6 +19,7 @@ from tests.server.conftest import (
     bearer,
     open_engagement,
     post,
+    post_raw,
     stream,
     token,
 )
@@ -174,12 +175,7 @@ def test_a_forgotten_or_unknown_session_is_403(client: httpx.Client) -> None:
 )
 def test_an_invalid_post_is_400(client: httpx.Client, body: str) -> None:
     session = open_engagement(client)
-    answer = client.post(
-        f"{CONSUMER}/postMessage",
-        params={"pool": POOL},
-        headers={"SessionId": session, "Content-Type": "application/json"},
-        content=body.encode("latin-1"),
-    )
+    answer = post_raw(client, session, body.encode("latin-1"))
     assert answer.status_code == 400
 
 
@@ -286,7 +282,7 @@ def test_the_openapi_document_describes_every_route(client: httpx.Client) -> Non
     } | {"/health", "/metrics"}
     assert set(
         paths["/engagement/api/consumer/{fqSiteName}/v1/postMessage"]["post"]["responses"]
-    ) == {"200", "400", "403", "409", "413"}
+    ) == {"200", "400", "403", "409", "413", "503"}
     assert SITE not in str(document)
 
 
@@ -332,12 +328,38 @@ def test_a_down_redis_is_503_not_a_crash(make_client: Callable[..., httpx.Client
 
 def test_a_lone_surrogate_in_a_post_round_trips(client: httpx.Client) -> None:
     session = open_engagement(client)
-    answer = client.post(
-        f"{CONSUMER}/postMessage",
-        params={"pool": POOL},
-        headers={"SessionId": session, "Content-Type": "application/json"},
-        content=b'{"body": "broken \\ud800 text"}',
-    )
+    answer = post_raw(client, session, b'{"body": "broken \\ud800 text"}')
     assert answer.status_code == 200
     entries = stream(client, session).json()["messages"]
     assert entries[-1]["body"] == "broken \ud800 text"
+
+
+# -- found by schemathesis, or next to what it found -------------------------------------
+
+
+@pytest.mark.parametrize("params", [{}, {"pool": ""}], ids=["missing", "empty"])
+def test_post_message_without_a_pool_is_400(client: httpx.Client, params: dict[str, str]) -> None:
+    session = open_engagement(client)
+    answer = client.post(
+        f"{CONSUMER}/postMessage",
+        params=params,
+        headers={"SessionId": session},
+        json={"body": "hi"},
+    )
+    assert answer.status_code == 400
+
+
+@pytest.mark.parametrize("agent", [False, True], ids=["consumer", "agent"])
+def test_a_huge_since_is_400(client: httpx.Client, agent: bool) -> None:
+    session = open_engagement(client)
+    base, auth = (AGENT, AGENT_AUTH) if agent else (CONSUMER, {})
+    answer = client.get(
+        f"{base}/getMessages", params={"since": "9" * 5000}, headers={"SessionId": session, **auth}
+    )
+    assert answer.status_code == 400
+
+
+def test_deeply_nested_json_is_400(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    answer = post_raw(client, session, b"[" * 100_000 + b"]" * 100_000)
+    assert answer.status_code == 400
