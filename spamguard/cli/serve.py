@@ -48,6 +48,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         import uvicorn  # noqa: PLC0415 (the server extra, imported on use)
 
         from spamguard.server import ServerSettings, create_app  # noqa: PLC0415
+        from spamguard.server.logs import log_json_lines  # noqa: PLC0415
     except ImportError as exc:
         raise UsageError(
             f"spamguard serve needs the server extra: pip install 'spamguard[server]' ({exc})"
@@ -62,5 +63,6 @@ def _run_serve(args: argparse.Namespace) -> int:
         engine = Engine(args.rules, store=args.store)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    log_json_lines()  # every non-allow verdict: one JSON line with its codes, on stderr
     uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="warning")
     return 0

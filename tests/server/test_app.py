@@ -3,6 +3,7 @@ the conversation stream after a block and a termination, agents, metrics, OpenAP
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from tests.server.conftest import (
     stream,
     token,
 )
+from tests.server.server_process import ServerProcess
 
 SPAM = "visit my shop for cheap followers today"
 WALL = "x" * 60_000  # over length.extreme_chars: terminates at once
@@ -363,3 +365,20 @@ def test_deeply_nested_json_is_400(client: httpx.Client) -> None:
     session = open_engagement(client)
     answer = post_raw(client, session, b"[" * 100_000 + b"]" * 100_000)
     assert answer.status_code == 400
+
+
+def test_each_blocked_post_is_one_json_log_line_with_its_codes(
+    make_server: Callable[..., ServerProcess],
+) -> None:
+    server = make_server("version: 1\n# a server of its own, for its log\n")
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        session = open_engagement(client)
+        for _ in range(3):
+            post(client, session, SPAM)
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    verdicts = [line for line in lines if line.get("event") == "spamguard.verdict"]
+    assert len(verdicts) == 1
+    assert verdicts[0]["codes"] == ["SG301"]
+    assert verdicts[0]["action"] == "block"
+    assert verdicts[0]["session"] == session
+    assert SPAM not in server.log()  # never the text
