@@ -9,6 +9,7 @@ from typing import Any
 
 from spamguard.cli.corpus import UsageError
 from spamguard.engine import Engine
+from spamguard.errors import RulesError, SpamguardError
 
 __all__ = ["add_serve_parser"]
 
@@ -60,9 +61,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be 1-65535, got {args.port}")
     try:
         settings = ServerSettings(jwt_secret=secret, session_ttl_s=args.session_ttl)
-        engine = Engine(args.rules, store=args.store)
-    except ValueError as exc:
+        app = create_app(settings, Engine(args.rules, store=args.store))
+    except RulesError:
+        raise
+    except (ValueError, SpamguardError) as exc:
         raise UsageError(str(exc)) from exc
     log_json_lines()  # every non-allow verdict: one JSON line with its codes, on stderr
-    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

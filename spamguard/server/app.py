@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,6 +30,7 @@ from spamguard.server.engagements import (
     Engagement,
     Engagements,
     MemoryEngagements,
+    Recorded,
     Sender,
     carry_out,
 )
@@ -57,6 +59,8 @@ _UNKNOWN_SESSION = "The consumer session identifier is unknown."
 _BAD_TOKEN = "The validation on the JWT failed."
 _CONCLUDED = "This chat has ended."
 _UNAVAILABLE = "The chat service is unavailable; try again shortly."
+_CLOCK_SKEW_S = 30  # the token issuer's clock may differ from ours by this much
+_RETRY_CODE = "SG004"  # the engine answered a retried transaction with its first verdict
 _MAX_SINCE_DIGITS = 18  # a stream position, never near 10**18
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -90,7 +94,16 @@ def create_app(settings: ServerSettings, engine: Engine | None = None) -> Starle
         Route("/health", server.health, methods=["GET"]),
         Route("/openapi.json", server.openapi, methods=["GET"]),
     ]
-    return Starlette(routes=routes, max_body_size=settings.max_body_bytes)
+    # Starlette's own refusals (404, 405) answer like every other error. The body limit
+    # is ours (`_read`): Starlette's answers 413 in plain text.
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    answer = _json(ErrorResponse(message=exc.detail), exc.status_code)
+    answer.headers.update(exc.headers or {})
+    return answer
 
 
 def _errors_answered(handler: Handler) -> Handler:
@@ -123,6 +136,7 @@ class _Server:
         self.engine = engine
         self.engagements = _engagements(engine, settings)
         self.metrics = Metrics()
+        self.limit = settings.max_body_bytes
         self._openapi = openapi_document()
         self.request_engagement = _errors_answered(self._request_engagement)
         self.consumer_post = _errors_answered(self._consumer_post)
@@ -135,7 +149,7 @@ class _Server:
     async def _request_engagement(self, request: Request) -> Response:
         started = time.time()
         self._claims(request)
-        body = await _body(request, RequestEngagementRequest, empty_ok=True)
+        body = await _body(request, RequestEngagementRequest, self.limit, empty_ok=True)
         pool = _pool(request)
         engagement = await self.engagements.open(request.path_params["fqSiteName"], pool)
         answer = RequestEngagementResponse(
@@ -150,7 +164,7 @@ class _Server:
         started = time.time()
         engagement = await self._engagement(request, consumer=True)
         _pool(request)  # required as in requestEngagement; the engagement's pool is used
-        body = await _body(request, PostEngagementMessageRequest)
+        body = await _body(request, PostEngagementMessageRequest, self.limit)
         message = _message(engagement, body, Role.END_USER, str(engagement.client_id))
         await self._judge(engagement, message, Sender.END_USER)
         return _json(PostEngagementMessageResponse(**_timing(body, started, engagement.client_id)))
@@ -164,7 +178,7 @@ class _Server:
         started = time.time()
         claims = self._claims(request, agent=True)
         engagement = await self._engagement(request, consumer=False)
-        body = await _body(request, PostEngagementMessageRequest)
+        body = await _body(request, PostEngagementMessageRequest, self.limit)
         message = _message(engagement, body, Role.AGENT, str(claims.get("sub") or "agent"))
         await self._judge(engagement, message, Sender.AGENT)
         return _json(PostEngagementMessageResponse(**_timing(body, started, engagement.client_id)))
@@ -203,7 +217,14 @@ class _Server:
         started = time.perf_counter()
         verdict = await self.engine.acheck(message)
         self.metrics.observe(verdict, message.role.value, time.perf_counter() - started)
-        await self.engagements.record(engagement, carry_out(verdict, sender, message.text))
+        if _RETRY_CODE not in verdict.codes:  # a retry's first attempt was recorded already
+            recorded = await self.engagements.record(
+                engagement, carry_out(verdict, sender, message.text)
+            )
+            if recorded is Recorded.FORGOTTEN:
+                raise _HttpError(403, _UNKNOWN_SESSION)
+            if recorded is Recorded.CONCLUDED:
+                raise _HttpError(409, _CONCLUDED)
         if verdict.action is Action.TERMINATE:
             raise _HttpError(409, verdict.notice or _CONCLUDED)
 
@@ -218,6 +239,7 @@ class _Server:
                 self.settings.jwt_secret,
                 algorithms=["HS256"],
                 options={"require": ["exp"]},
+                leeway=_CLOCK_SKEW_S,
             )
         except jwt.PyJWTError as error:
             raise _HttpError(403, _BAD_TOKEN) from error
@@ -265,9 +287,25 @@ class _Server:
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
-async def _body(request: Request, model: type[BodyT], *, empty_ok: bool = False) -> BodyT:
+async def _read(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise _HttpError(413, f"the body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:  # a chunked body, or a wrong Content-Length
+            raise _HttpError(413, f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body(
+    request: Request, model: type[BodyT], limit: int, *, empty_ok: bool = False
+) -> BodyT:
     """The request body validated by `model`: 400 with what is wrong otherwise."""
-    raw = await request.body()
+    raw = await _read(request, limit)
     if not raw.strip() and empty_ok:
         raw = b"{}"
     try:
@@ -298,7 +336,7 @@ def _message(
         interface=engagement.pool,
         role=role,
         sender=sender,
-        transaction_id=body.transaction_id,
+        transaction_id=body.retry_key,
     )
 
 

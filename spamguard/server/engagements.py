@@ -34,6 +34,7 @@ __all__ = [
     "EntryKind",
     "MemoryEngagements",
     "Posting",
+    "Recorded",
     "Sender",
     "carry_out",
     "new_session_id",
@@ -42,6 +43,7 @@ __all__ = [
 DISCONNECTED = "The end user has been disconnected and this chat has ended."
 """The second termination notice, after the engine's: what happened to the engagement."""
 
+_CONCLUDED_CODE = "SG005"  # the engine refused a post of a concluded engagement
 _SESSION_ALPHABET = string.ascii_lowercase + string.digits
 _SESSION_ID_LENGTH = 25  # as in the seed's example: "192hyto5qomm8r8rpzzmuzsa6"
 
@@ -106,6 +108,14 @@ class Engagement:
         return self.concluded_at is not None
 
 
+class Recorded(StrEnum):
+    """What became of a posting."""
+
+    RECORDED = "recorded"
+    CONCLUDED = "concluded"  # the engagement had ended meanwhile: nothing was added
+    FORGOTTEN = "forgotten"  # the engagement expired meanwhile: nothing was added
+
+
 class Posting(NamedTuple):
     """What one verdict adds to the stream, and whether it ends the engagement."""
 
@@ -120,6 +130,11 @@ def carry_out(verdict: Verdict, sender: Sender, body: str) -> Posting:
     """
     if verdict.action is Action.ALLOW:
         return Posting(((EntryKind.MESSAGE, sender, body),), concludes=False)
+    if verdict.codes == (_CONCLUDED_CODE,):
+        # The engine knew the engagement had ended (perhaps in another process, whose
+        # record of the termination may still be on its way): its notices are that
+        # process's to add, so that they appear once.
+        return Posting((), concludes=False)
     notice = (EntryKind.SYSTEM, Sender.SYSTEM, verdict.notice or "")
     if verdict.action is Action.BLOCK:
         return Posting((notice,), concludes=False)
@@ -142,8 +157,9 @@ class Engagements(Protocol):
         """The engagement of a session (marking it active), or None when unknown."""
         ...
 
-    async def record(self, engagement: Engagement, posting: Posting) -> None:
-        """Append a verdict's entries to the stream; conclude the engagement if asked."""
+    async def record(self, engagement: Engagement, posting: Posting) -> Recorded:
+        """Append a verdict's entries and conclude if asked, unless the engagement has
+        ended or expired meanwhile: one atomic step, so no post lands after the end."""
         ...
 
     async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
@@ -201,16 +217,19 @@ class MemoryEngagements:
             self._by_session.move_to_end(session_id)
         return replace(held.engagement)
 
-    async def record(self, engagement: Engagement, posting: Posting) -> None:
-        """See `Engagements.record`."""
+    async def record(self, engagement: Engagement, posting: Posting) -> Recorded:
+        """See `Engagements.record` (nothing here awaits, so it is one step of the loop)."""
         held = self._by_session.get(engagement.session_id)
         if held is None:
-            return  # forgotten meanwhile: nobody can read it any more
+            return Recorded.FORGOTTEN
+        if held.engagement.concluded:
+            return Recorded.CONCLUDED
         now = self._clock()
         for kind, sender, body in posting.entries:
             held.stream.append(Entry(len(held.stream) + 1, kind, sender, body, now))
-        if posting.concludes and held.engagement.concluded_at is None:
+        if posting.concludes:
             held.engagement.concluded_at = now
+        return Recorded.RECORDED
 
     async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
         """See `Engagements.read`."""

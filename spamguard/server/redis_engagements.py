@@ -23,6 +23,7 @@ from spamguard.server.engagements import (
     Entry,
     EntryKind,
     Posting,
+    Recorded,
     Sender,
     new_session_id,
 )
@@ -30,6 +31,20 @@ from spamguard.server.engagements import (
 __all__ = ["RedisEngagements"]
 
 _LAYOUT = 1
+
+# Append a posting unless the engagement has ended or expired: 0 forgotten, 2 concluded,
+# 1 recorded. KEYS: the engagement hash, its stream. ARGV: ttl ms, "1" to conclude, now,
+# then the entries.
+_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'concluded') == 1 then return 2 end
+if #ARGV > 3 then redis.call('RPUSH', KEYS[2], unpack(ARGV, 4)) end
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'concluded', ARGV[3]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+"""
+_RECORDED = {0: Recorded.FORGOTTEN, 1: Recorded.RECORDED, 2: Recorded.CONCLUDED}
 
 
 class RedisEngagements:
@@ -61,6 +76,7 @@ class RedisEngagements:
             self._client = aredis.Redis.from_url(url, **options)
         self.ttl_ms = max(1, int(ttl_s * 1000))
         self._prefix = f"{namespace}:srv:{_LAYOUT}"
+        self._record = self._client.register_script(_RECORD)
 
     def _keys(self, session_id: str) -> tuple[str, str]:
         base = f"{self._prefix}:{{{session_id}}}"
@@ -100,24 +116,21 @@ class RedisEngagements:
             raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
         return engagement
 
-    async def record(self, engagement: Engagement, posting: Posting) -> None:
-        """See `Engagements.record`: one transaction, so no entry is lost or doubled."""
+    async def record(self, engagement: Engagement, posting: Posting) -> Recorded:
+        """See `Engagements.record`: one Lua script, so the check and the append are one
+        step for every process."""
         record, stream = self._keys(engagement.session_id)
         now = time.time()
         entries = [
             json.dumps([kind.value, sender.value, body, now])
             for kind, sender, body in posting.entries
         ]
+        args = [self.ttl_ms, "1" if posting.concludes else "0", repr(now), *entries]
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.rpush(stream, *entries)
-                if posting.concludes:
-                    pipe.hsetnx(record, "concluded", repr(now))
-                pipe.pexpire(record, self.ttl_ms)
-                pipe.pexpire(stream, self.ttl_ms)
-                await pipe.execute()
+            answer = await self._record(keys=[record, stream], args=args)
         except Exception as exc:
             raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
+        return _RECORDED[int(answer)]
 
     async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
         """See `Engagements.read`."""

@@ -8,6 +8,7 @@ known field of the wrong type is a 400.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -58,11 +59,21 @@ class PostEngagementMessageRequest(_Request):
     )
 
     @property
-    def transaction_id(self) -> str | None:
-        """The client transaction id as spamguard's retry key, when the client sent one."""
-        if self.clientTransactionIdString:
-            return self.clientTransactionIdString
-        return None if self.clientTransactionId is None else str(self.clientTransactionId)
+    def retry_key(self) -> str | None:
+        """The engine's retry key: the client's transaction id together with the text.
+
+        A retry (same id, same text) gets the verdict of the first attempt and is not
+        delivered twice; a client that reuses one id for different texts (the seed's
+        examples send 0, and 0 means none) has every text checked. Hashed, so the log
+        record never carries client-chosen text.
+        """
+        given = self.clientTransactionIdString or (
+            None if self.clientTransactionId is None else str(self.clientTransactionId)
+        )
+        if not given or given == "0":
+            return None
+        data = f"{given}\0{self.body}".encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class _Timed(BaseModel):

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 __all__ = ["ServerSettings"]
 
+_MAX_TTL_S = 30 * 86_400.0  # a month; NaN and infinity fail the range test too
+
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
@@ -25,5 +27,7 @@ class ServerSettings:
     def __post_init__(self) -> None:
         if not self.jwt_secret:
             raise ValueError("jwt_secret must not be empty")
-        if self.session_ttl_s <= 0 or self.max_body_bytes <= 0:
-            raise ValueError("session_ttl_s and max_body_bytes must be positive")
+        if not 0 < self.session_ttl_s <= _MAX_TTL_S:
+            raise ValueError(f"session_ttl_s must be above 0 and at most {_MAX_TTL_S:g} s")
+        if self.max_body_bytes <= 0:
+            raise ValueError("max_body_bytes must be positive")

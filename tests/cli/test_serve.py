@@ -46,3 +46,12 @@ def test_serve_reports_a_broken_rules_file(
     error = capsys.readouterr().err
     assert "max_chars" in error
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize("ttl", ["nan", "inf", "1e300"])
+def test_serve_refuses_a_session_ttl_out_of_range(
+    ttl: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SPAMGUARD_JWT_SECRET", "s")
+    assert main(["serve", "--session-ttl", ttl]) == 2
+    assert "session_ttl_s" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -382,3 +383,69 @@ def test_each_blocked_post_is_one_json_log_line_with_its_codes(
     assert verdicts[0]["action"] == "block"
     assert verdicts[0]["session"] == session
     assert SPAM not in server.log()  # never the text
+
+
+# -- retries, reused transaction ids and races --------------------------------------------
+
+
+def test_a_reused_transaction_id_does_not_skip_the_checks(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    # The seed's examples send 0 with every post: 0 is no id at all.
+    assert post(client, session, "hi", clientTransactionId=0).status_code == 200
+    statuses = [post(client, session, SPAM, clientTransactionId=0).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 409]  # blocked, blocked, then terminated
+    # One id reused for another text is a new post, checked as such.
+    other = open_engagement(client)
+    assert post(client, other, "hi", clientTransactionIdString="same").status_code == 200
+    assert post(client, other, WALL, clientTransactionIdString="same").status_code == 409
+
+
+def test_a_retried_post_is_delivered_once(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    for _ in range(3):
+        answer = post(client, session, "where is my order?", clientTransactionIdString="t-1")
+        assert answer.status_code == 200
+    bodies = [e["body"] for e in stream(client, session).json()["messages"]]
+    assert bodies == ["where is my order?"]
+
+
+def test_a_refusal_of_starlette_itself_is_json_too(client: httpx.Client) -> None:
+    session = open_engagement(client)
+    too_large = post(client, session, "x" * 2_100_000)
+    assert too_large.status_code == 413
+    assert set(too_large.json()) == {"message"}
+    assert client.get("/no/such/path").json() == {"message": "Not Found"}
+
+
+def test_a_token_from_a_slightly_fast_clock_is_accepted(client: httpx.Client) -> None:
+    answer = client.post(
+        f"{CONSUMER}/requestEngagement",
+        params={"pool": POOL},
+        json={},
+        headers=bearer(token(expires_in=-10)),  # expired 10 s ago by our clock
+    )
+    assert answer.status_code == 200
+
+
+def race_to_the_end(
+    clients: list[httpx.Client], session: str, rounds: int = 24
+) -> list[dict[str, str]]:
+    """Posts from many threads at once, one of them a terminating wall; the stream after."""
+    # The wall goes first, so that the others are in flight while it ends the chat.
+    texts = [WALL] + [f"question number {n} about my order" for n in range(rounds)]
+
+    def send(index: int) -> int:
+        return post(clients[index % len(clients)], session, texts[index]).status_code
+
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        list(pool.map(send, range(len(texts))))
+    return list(stream(clients[0], session, agent=True).json()["messages"])
+
+
+def test_posts_racing_a_termination_land_before_it_or_not_at_all(client: httpx.Client) -> None:
+    for _ in range(5):
+        entries = race_to_the_end([client], open_engagement(client))
+        ends = [i for i, e in enumerate(entries) if "disconnected" in e["body"]]
+        assert len(ends) == 1, entries
+        assert entries[ends[0]] == entries[-1]  # nothing after the end
+        assert sum("chat has been ended" in e["body"] for e in entries) == 1  # the notice, once

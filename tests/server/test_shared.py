@@ -10,6 +10,7 @@ import pytest
 from tests.redis_server import RedisServer
 from tests.server.conftest import SECRET, bearer, open_engagement, post, stream, token
 from tests.server.server_process import ServerProcess
+from tests.server.test_app import race_to_the_end
 
 SPAM = "visit my shop for cheap followers today"
 
@@ -68,3 +69,14 @@ def test_engagement_numbers_are_unique_across_processes(
         )
         numbers.add(answer.json()["engagementId"])
     assert len(numbers) == 10
+
+
+def test_posts_racing_a_termination_across_processes(
+    pair: tuple[httpx.Client, httpx.Client],
+) -> None:
+    first, second = pair
+    for _ in range(5):
+        entries = race_to_the_end([first, second], open_engagement(first))
+        ends = [i for i, e in enumerate(entries) if "disconnected" in e["body"]]
+        assert len(ends) == 1, entries
+        assert ends[0] == len(entries) - 1  # nothing after the end
