@@ -125,7 +125,7 @@ def _engagements(engine: Engine, settings: ServerSettings) -> Engagements:
         from spamguard.server.redis_engagements import RedisEngagements  # noqa: PLC0415
 
         return RedisEngagements(store.url, ttl_s=settings.session_ttl_s, namespace=store.namespace)
-    return MemoryEngagements(settings.session_ttl_s)
+    return MemoryEngagements(settings.session_ttl_s, settings.max_engagements)
 
 
 class _Server:

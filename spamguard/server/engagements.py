@@ -182,16 +182,23 @@ class MemoryEngagements:
     """The engagements of this server process, by session id.
 
     An engagement is forgotten `ttl_s` after its last call (a concluded one after its
-    conclusion), so memory is bounded by the traffic of the last `ttl_s` seconds; a
-    forgotten session is unknown (403).
+    conclusion), or when `max_engagements` are held and a new one opens (the least
+    recently used goes); a forgotten session is unknown (403).
 
     Args:
         ttl_s: How long an engagement is kept after its last call or its conclusion.
+        max_engagements: The most engagements held at once.
         clock: The time (Unix seconds).
     """
 
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ttl_s: float,
+        max_engagements: int = 100_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.ttl_s = ttl_s
+        self.max_engagements = max_engagements
         self._clock = clock
         self._by_session: OrderedDict[str, _Held] = OrderedDict()
         self._numbers = itertools.count(1)
@@ -203,6 +210,8 @@ class MemoryEngagements:
         number = next(self._numbers)
         engagement = Engagement(number, new_session_id(), site, pool, number)
         self._by_session[engagement.session_id] = _Held(engagement, last_active=now)
+        if len(self._by_session) > self.max_engagements:
+            self._by_session.popitem(last=False)
         return engagement
 
     async def get(self, session_id: str) -> Engagement | None:

@@ -18,16 +18,21 @@ class ServerSettings:
         session_ttl_s: How long a concluded engagement is remembered: until then its calls
             answer 409, afterwards 403 (an unknown session).
         max_body_bytes: Larger request bodies are refused (413) before they are parsed.
+        max_engagements: The most engagements one process keeps in memory; beyond it the
+            least recently used is forgotten (with the Redis registry, Redis's memory
+            policy applies instead). A forgotten engagement's spam state is the engine's
+            store's: a terminated end user stays refused there.
     """
 
     jwt_secret: str
     session_ttl_s: float = 3_600.0
     max_body_bytes: int = 2_000_000
+    max_engagements: int = 100_000
 
     def __post_init__(self) -> None:
         if not self.jwt_secret:
             raise ValueError("jwt_secret must not be empty")
         if not 0 < self.session_ttl_s <= _MAX_TTL_S:
             raise ValueError(f"session_ttl_s must be above 0 and at most {_MAX_TTL_S:g} s")
-        if self.max_body_bytes <= 0:
-            raise ValueError("max_body_bytes must be positive")
+        if self.max_body_bytes <= 0 or self.max_engagements <= 0:
+            raise ValueError("max_body_bytes and max_engagements must be positive")

@@ -51,3 +51,18 @@ def test_engagements_are_forgotten_after_their_ttl() -> None:
         assert await engagements.count() == 2
 
     asyncio.run(scenario())
+
+
+def test_beyond_the_cap_the_least_recently_used_engagement_goes() -> None:
+    engagements = MemoryEngagements(ttl_s=600, max_engagements=2)
+
+    async def scenario() -> None:
+        first = await engagements.open("site", "pool")
+        second = await engagements.open("site", "pool")
+        assert await engagements.get(first.session_id) is not None  # first is now recent
+        await engagements.open("site", "pool")
+        assert await engagements.count() == 2
+        assert await engagements.get(second.session_id) is None
+        assert await engagements.get(first.session_id) is not None
+
+    asyncio.run(scenario())
