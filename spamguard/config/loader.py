@@ -24,6 +24,8 @@ from spamguard.errors import RuleIssue, RulesError
 __all__ = ["Rules", "load_rules", "load_rules_text", "shipped_rules_text"]
 
 MAX_RULES_BYTES = 1_000_000
+MAX_EXPANDED_VALUES = 100_000
+"""The most values a rules document may stand for once its aliases are expanded."""
 _TOP_KEYS = ("version", "store", "defaults", "tenants")
 _INTERFACES = "interfaces"
 Path_ = tuple[str | int, ...]
@@ -155,12 +157,17 @@ class _Document:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _refuse_alias_bombs(node, source)
             data = loader.construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             problem = getattr(exc, "problem", None) or str(exc)
             raise RulesError([RuleIssue(source, line, "", f"invalid YAML: {problem}")]) from exc
+        except RecursionError as exc:  # the YAML reader recurses once per nesting level
+            problem = "invalid YAML: nested deeper than a rules file can be"
+            raise RulesError([RuleIssue(source, None, "", problem)]) from exc
         finally:
             loader.dispose()
         indexer = _Indexer(source)
@@ -177,6 +184,38 @@ class _Document:
             if line is not None:
                 return RuleIssue(self.source, line, _dotted(path), problem)
         return RuleIssue(self.source, None, _dotted(path), problem)
+
+
+def _refuse_alias_bombs(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand it beyond `MAX_EXPANDED_VALUES` values.
+
+    Aliases share nodes, so a few lines can stand for billions of values ("billion
+    laughs"); validating them would take as long as expanding them. Each node's expanded
+    size is counted once (memoised by identity), so this costs one pass over the text.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a node that contains itself counts once, not forever
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(key) + size(value) for key, value in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item) for item in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = total
+        return total
+
+    expanded = size(root)
+    if expanded > MAX_EXPANDED_VALUES:
+        problem = (
+            f"the document's aliases expand it to {expanded:,} values; at most "
+            f"{MAX_EXPANDED_VALUES:,} are allowed"
+        )
+        raise RulesError([RuleIssue(source, root.start_mark.line + 1, "", problem)])
 
 
 class _Indexer:

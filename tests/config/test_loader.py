@@ -181,11 +181,28 @@ def test_every_issue_is_reported_not_just_the_first() -> None:
     ]
 
 
-def test_alias_bomb_is_cheap_to_index() -> None:
+def test_alias_bomb_is_refused_before_anything_expands_it() -> None:
     lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 12)]
     error = _error("\n".join(lines) + "\n")
-    assert "unknown key 'a0'" in str(error)
+    assert "aliases expand it to 57,788,196 values; at most 100,000 are allowed" in str(error)
+
+
+def test_alias_bomb_inside_a_valid_section_is_refused_too() -> None:
+    items = ['        - &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    items += [f"        - &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9)]
+    text = "version: 1\ntenants:\n  t:\n    urls:\n      allow_domains:\n" + "\n".join(items)
+    assert "aliases expand it" in str(_error(text + "\n"))
+
+
+def test_small_aliases_are_fine() -> None:
+    text = "version: 1\ndefaults:\n  urls: &u {max_urls: 4}\ntenants:\n  t:\n    urls: *u\n"
+    assert load_rules_text(text).tenants["t"].urls.max_urls == 4
+
+
+def test_nesting_deeper_than_the_reader_goes_is_an_error_not_a_crash() -> None:
+    error = _error("version: 1\ndefaults: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert "nested deeper than a rules file can be" in str(error)
 
 
 def test_file_errors(tmp_path: Path) -> None:
