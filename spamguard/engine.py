@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from spamguard.codes import CATALOGUE
 from spamguard.config import Rules, load_rules
 from spamguard.detectors import Context
-from spamguard.errors import StoreError
+from spamguard.errors import RuleIssue, RulesError, StoreError
 from spamguard.message import Message, Role, SenderKey, SessionKey
 from spamguard.policy import CompiledPolicy, Decision, compile_policy
 from spamguard.stores.base import Event, Outcome, Retention, SessionStore, Snapshot
@@ -52,6 +53,10 @@ class Engine:
         RulesError: the rules file is invalid.
         ValueError: the store URL is not valid.
         SpamguardError: the store URL needs an extra that is not installed.
+
+    Attributes:
+        rules: The rules in force; `reload` replaces them.
+        store: Where session state lives.
     """
 
     def __init__(
@@ -63,23 +68,73 @@ class Engine:
         on_verdict: Callable[[Verdict], None] | None = None,
         timings: bool = False,
     ) -> None:
-        self.rules = rules if isinstance(rules, Rules) else load_rules(rules)
-        self.store: SessionStore = _pick_store(store, self.rules)
+        loaded = rules if isinstance(rules, Rules) else load_rules(rules)
+        self.store: SessionStore = _pick_store(store, loaded)
         self._clock = clock
         self._on_verdict = on_verdict
         self._timings = timings
-        self._defaults = compile_policy(self.rules.defaults)
-        self._tenants = {name: compile_policy(p) for name, p in self.rules.tenants.items()}
-        self._interfaces = {key: compile_policy(p) for key, p in self.rules.interfaces.items()}
+        self._policies = _Policies(loaded)
+        self._reload_lock = threading.Lock()
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force."""
+        return self._policies.rules
 
     def policy_for(self, tenant: str, interface: str) -> CompiledPolicy:
         """The compiled policy that applies to a tenant and interface."""
-        if not self._tenants and not self._interfaces:
-            return self._defaults
-        policy = self._interfaces.get((tenant, interface))
-        if policy is None:
-            policy = self._tenants.get(tenant, self._defaults)
-        return policy
+        return self._policies.policy_for(tenant, interface)
+
+    def reload(self, rules: Rules | str | Path | None = None) -> Rules:
+        """Put new rules in force, or keep the ones in force if the new ones are bad.
+
+        The new rules are loaded and compiled completely before they replace the old ones
+        in one step, so each check runs wholly under the old rules or wholly under the
+        new; checks never wait for a reload. Session state is kept. The store is not
+        changed: a changed ``store:`` section takes effect when the engine is built again,
+        and the log says so.
+
+        Args:
+            rules: A `Rules` object or a path to a rules file. None reads the file the
+                rules in force came from again (`Rules.path`); rules that came from no
+                file (the shipped rules, text) are then kept, and that is an error.
+
+        Returns:
+            The rules now in force.
+
+        Raises:
+            RulesError: the new rules are invalid. The rules in force stay in force, and
+                the error's last issue says which ones they are. The failure is also
+                logged (``spamguard`` logger, event ``spamguard.rules_reload_failed``).
+        """
+        with self._reload_lock:  # two reloads at once: the later one wins, whole
+            current = self._policies.rules
+            try:
+                loaded = _new_rules(rules, current)
+                policies = _Policies(loaded)
+            except RulesError as exc:
+                kept = RuleIssue(
+                    current.source, None, "", "reload refused: the rules in force stay in force"
+                )
+                refused = RulesError([*exc.issues, kept])
+                logger.error(
+                    "spamguard rules reload failed; the rules from %s stay in force",
+                    current.source,
+                    extra={
+                        "spamguard": {
+                            "event": "spamguard.rules_reload_failed",
+                            "in_force": current.source,
+                            "problems": [str(issue) for issue in exc.issues],
+                        }
+                    },
+                )
+                raise refused from exc
+            self._policies = policies
+        fields: dict[str, object] = {"event": "spamguard.rules_reloaded", "in_force": loaded.source}
+        if loaded.store != current.store:
+            fields["store_unchanged"] = "the store: section changed; it takes effect on restart"
+        logger.info("spamguard rules reloaded from %s", loaded.source, extra={"spamguard": fields})
+        return loaded
 
     def check(self, message: Message) -> Verdict:
         """Judge one posted message. Never raises because of the message's content."""
@@ -162,7 +217,10 @@ class Engine:
     def _prepare(self, message: Message) -> _Post | Verdict:
         """Everything before the store: the policy, early exits and the text analysis."""
         watch = _Stopwatch() if self._timings else None
-        now, policy = self._now(message), self.policy_for(message.tenant, message.interface)
+        now, policy = (
+            self._now(message),
+            self._policies.policy_for(message.tenant, message.interface),
+        )
         early = self._early_exit(message, policy)
         if early is not None:
             return self._emit(message, policy, early, now, watch)
@@ -254,6 +312,37 @@ class Engine:
         if self._on_verdict is not None:
             self._on_verdict(verdict)
         return verdict
+
+
+def _new_rules(rules: Rules | str | Path | None, current: Rules) -> Rules:
+    if isinstance(rules, Rules):
+        return rules
+    if rules is not None:
+        return load_rules(rules)
+    if current.path is None:
+        problem = "these rules were not read from a file; pass the new rules or their path"
+        raise RulesError([RuleIssue(current.source, None, "", problem)])
+    return load_rules(current.path)
+
+
+class _Policies:
+    """Rules and their compiled policies, swapped whole by `Engine.reload`."""
+
+    __slots__ = ("defaults", "interfaces", "rules", "tenants")
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.defaults = compile_policy(rules.defaults)
+        self.tenants = {name: compile_policy(p) for name, p in rules.tenants.items()}
+        self.interfaces = {key: compile_policy(p) for key, p in rules.interfaces.items()}
+
+    def policy_for(self, tenant: str, interface: str) -> CompiledPolicy:
+        if not self.tenants and not self.interfaces:
+            return self.defaults
+        policy = self.interfaces.get((tenant, interface))
+        if policy is None:
+            policy = self.tenants.get(tenant, self.defaults)
+        return policy
 
 
 class _Post:

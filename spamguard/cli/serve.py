@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +63,31 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be 1-65535, got {args.port}")
     try:
         settings = ServerSettings(jwt_secret=secret, session_ttl_s=args.session_ttl)
-        app = create_app(settings, Engine(args.rules, store=args.store))
+        engine = Engine(args.rules, store=args.store)
+        app = create_app(settings, engine)
     except RulesError:
         raise
     except (ValueError, SpamguardError) as exc:
         raise UsageError(str(exc)) from exc
     log_json_lines()  # every non-allow verdict: one JSON line with its codes, on stderr
+    _reload_on_sighup(engine)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _reload_on_sighup(engine: Engine) -> None:
+    """``kill -HUP`` reads the rules file again; bad rules leave the good ones in force.
+
+    Uvicorn handles SIGINT and SIGTERM only, so SIGHUP stays ours. The handler runs on the
+    main thread between two steps of the event loop; a reload takes milliseconds.
+    """
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or engine.rules.path is None:  # no SIGHUP on Windows; no file to read
+        return
+
+    def reload(signum: int, frame: object) -> None:
+        # A refusal is logged by the engine, with the rules that stay in force.
+        with contextlib.suppress(RulesError):
+            engine.reload()
+
+    signal.signal(hangup, reload)

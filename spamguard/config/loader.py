@@ -8,6 +8,7 @@ lists and scalars replace what the layer below had.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class Rules:
         tenants: Per tenant, its policy.
         interfaces: Per (tenant, interface), its policy.
         store: The file's ``store:`` section, if it has one.
+        path: The file they were read from (None for text or the shipped rules): what
+            `Engine.reload` reads again.
     """
 
     source: str
@@ -48,6 +51,7 @@ class Rules:
     tenants: Mapping[str, PolicyRules] = field(default_factory=dict)
     interfaces: Mapping[tuple[str, str], PolicyRules] = field(default_factory=dict)
     store: StoreRules | None = None
+    path: Path | None = None
 
     def resolve(self, tenant: str, interface: str) -> PolicyRules:
         """The policy for a tenant and interface, falling back layer by layer."""
@@ -96,7 +100,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     except UnicodeDecodeError as exc:
         problem = f"not UTF-8 text (byte {exc.start})"
         raise RulesError([RuleIssue(source, None, "", problem)]) from exc
-    return load_rules_text(text, source)
+    return dataclasses.replace(load_rules_text(text, source), path=Path(path))
 
 
 def load_rules_text(text: str, source: str = "<string>", *, over_shipped: bool = True) -> Rules:

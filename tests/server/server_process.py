@@ -32,10 +32,11 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "spamguard", "serve", "--port", str(self.port)]
+        self.rules_path: Path | None = None
         if rules_yaml is not None:
-            rules = Path(self._dir.name) / "rules.yaml"
-            rules.write_text(rules_yaml, encoding="utf-8")
-            command += ["--rules", str(rules)]
+            self.rules_path = Path(self._dir.name) / "rules.yaml"
+            self.rules_path.write_text(rules_yaml, encoding="utf-8")
+            command += ["--rules", str(self.rules_path)]
         command += ["--store", store or "memory://"]
         env = {**os.environ, "SPAMGUARD_JWT_SECRET": secret}
         self._log = (Path(self._dir.name) / "server.log").open("w+", encoding="utf-8")
@@ -54,6 +55,10 @@ class ServerProcess:
                 time.sleep(0.05)
         self.close()
         raise RuntimeError(f"spamguard serve did not answer within {_START_TIMEOUT_S} s")
+
+    def send_signal(self, signum: int) -> None:
+        """Send the server process a signal."""
+        self._process.send_signal(signum)
 
     def log(self) -> str:
         """What the server wrote so far."""

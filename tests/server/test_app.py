@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +19,7 @@ from tests.server.conftest import (
     AGENT_AUTH,
     CONSUMER,
     POOL,
+    SECRET,
     SITE,
     bearer,
     open_engagement,
@@ -449,3 +452,53 @@ def test_posts_racing_a_termination_land_before_it_or_not_at_all(client: httpx.C
         assert len(ends) == 1, entries
         assert entries[ends[0]] == entries[-1]  # nothing after the end
         assert sum("chat has been ended" in e["body"] for e in entries) == 1  # the notice, once
+
+
+# -- rules reloads -------------------------------------------------------------------------
+
+
+def _wait_for_event(server: ServerProcess, event: str, seen: int) -> dict[str, object]:
+    """The next JSON log line with `event` after the first `seen` of them (at most 10 s)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+        found = [line for line in lines if line.get("event") == event]
+        if len(found) > seen:
+            return found[seen]
+        time.sleep(0.02)
+    raise AssertionError(f"no {event} in the log within 10 s:\n{server.log()}")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP is a POSIX signal")
+def test_sighup_reloads_the_rules_and_a_bad_file_leaves_them_in_force() -> None:
+    server = ServerProcess(SECRET, "version: 1\ndefaults:\n  length: {max_chars: 1000}\n")
+    assert server.rules_path is not None
+    text = "please help me with my order " * 5  # 145 characters
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            assert post(client, open_engagement(client), text).status_code == 200
+            assert "spamguard.verdict" not in server.log()  # allowed: nothing logged
+
+            server.rules_path.write_text(
+                "version: 1\ndefaults:\n  length: {max_chars: 100}\n", "utf-8"
+            )
+            server.send_signal(signal.SIGHUP)
+            reloaded = _wait_for_event(server, "spamguard.rules_reloaded", 0)
+            assert reloaded["in_force"] == str(server.rules_path)
+            session = open_engagement(client)
+            post(client, session, text)
+            blocked = _wait_for_event(server, "spamguard.verdict", 0)
+            assert blocked["codes"] == ["SG101"]
+
+            server.rules_path.write_text("version: 1\ndefaults: [broken\n", "utf-8")
+            server.send_signal(signal.SIGHUP)
+            refused = _wait_for_event(server, "spamguard.rules_reload_failed", 0)
+            assert refused["level"] == "ERROR"
+            assert refused["in_force"] == str(server.rules_path)
+            assert any("invalid YAML" in problem for problem in refused["problems"])
+            post(client, open_engagement(client), text)
+            still = _wait_for_event(server, "spamguard.verdict", 1)
+            assert still["codes"] == ["SG101"]  # the last good rules are still in force
+            assert server.log().count("Traceback") == 0
+    finally:
+        server.close()
