@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spamguard import RulesError, load_rules, load_rules_text
 from spamguard.config import shipped_rules_text
@@ -220,3 +225,103 @@ def test_file_errors(tmp_path: Path) -> None:
 def test_empty_tenant_section_inherits_everything() -> None:
     rules = load_rules_text("version: 1\ntenants:\n  acme:\n")
     assert rules.resolve("acme", "web") == rules.defaults
+
+
+# -- hostile rules: every value of the wrong type, everywhere -----------------------------
+
+
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        yield from _leaves(value[0], (*path, 0))
+    else:
+        yield path
+
+
+def _overlay(path: tuple[str | int, ...], value: Any) -> str:
+    """A rules file setting the shipped defaults' `path` to `value` (lists keep one item)."""
+    shipped: dict[str, Any] = load_rules_text("version: 1\n").defaults.model_dump(mode="json")
+    section: Any = shipped
+    for part in path[:-1]:
+        section = section[part]
+    section[path[-1]] = value
+    return yaml.safe_dump({"version": 1, "defaults": shipped}, sort_keys=False)
+
+
+_SHIPPED_LEAVES = list(_leaves(load_rules_text("version: 1\n").defaults.model_dump(mode="json")))
+_WRONG = {
+    "text": "lots",
+    "list": [1, 2],
+    "mapping": {"a": 1},
+    "null": None,
+    "nan": float("nan"),
+    "huge": 10**30,
+}
+
+
+def _dotted_path(path: tuple[str | int, ...]) -> str:
+    text = "defaults"
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+@pytest.mark.parametrize("path", _SHIPPED_LEAVES, ids=_dotted_path)
+def test_a_wrong_type_anywhere_is_a_precise_error(path: tuple[str | int, ...]) -> None:
+    shipped_value = _value_at(path)
+    refused = 0
+    for kind, wrong in _WRONG.items():
+        if _accepts(path, shipped_value, kind):
+            continue
+        with pytest.raises(RulesError) as caught:
+            load_rules_text(_overlay(path, wrong), "hostile.yaml")
+        message = str(caught.value)
+        assert "hostile.yaml:" in message, message
+        assert _dotted_path(path) in message, (kind, message)
+        refused += 1
+    assert refused >= 3  # every leaf refuses most of the wrong kinds
+
+
+def _value_at(path: tuple[str | int, ...]) -> Any:
+    value: Any = load_rules_text("version: 1\n").defaults.model_dump(mode="json")
+    for part in path:
+        value = value[part]
+    return value
+
+
+# Burst windows may leave out their terminate and character limits: null is "none".
+_NULLABLE = {("burst", "windows", 0, "extreme_messages"), ("burst", "windows", 0, "max_chars")}
+
+
+def _accepts(path: tuple[str | int, ...], shipped_value: Any, kind: str) -> bool:
+    """Whether a field of this shipped type may rightly take a value of this kind."""
+    if kind == "null":
+        return path in _NULLABLE
+    if isinstance(shipped_value, str):
+        return kind == "text"
+    # Counts with no upper bound of their own (e.g. strikes.max_blocks) take a huge number:
+    # a valid, if odd, setting. Bounded ones refuse it.
+    return kind == "huge" and isinstance(shipped_value, int) and not isinstance(shipped_value, bool)
+
+
+_YAML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(path=st.sampled_from(_SHIPPED_LEAVES), value=_YAML_VALUES)
+def test_any_value_anywhere_loads_or_is_a_rules_error(
+    path: tuple[str | int, ...], value: Any
+) -> None:
+    error: RulesError | None = None
+    try:
+        load_rules_text(_overlay(path, value), "hostile.yaml")
+    except RulesError as exc:  # anything else fails the test
+        error = exc
+    assert error is None or str(error).startswith("hostile.yaml:")
