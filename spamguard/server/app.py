@@ -124,8 +124,17 @@ def _engagements(engine: Engine, settings: ServerSettings) -> Engagements:
     if isinstance(store, RedisStore):
         from spamguard.server.redis_engagements import RedisEngagements  # noqa: PLC0415
 
-        return RedisEngagements(store.url, ttl_s=settings.session_ttl_s, namespace=store.namespace)
-    return MemoryEngagements(settings.session_ttl_s, settings.max_engagements)
+        return RedisEngagements(
+            store.url,
+            ttl_s=settings.session_ttl_s,
+            namespace=store.namespace,
+            max_stream_entries=settings.max_stream_entries,
+        )
+    return MemoryEngagements(
+        settings.session_ttl_s,
+        settings.max_engagements,
+        max_stream_entries=settings.max_stream_entries,
+    )
 
 
 class _Server:
@@ -265,7 +274,8 @@ class _Server:
         raw = request.query_params.get("since", "0")
         if not raw.isascii() or not raw.isdigit() or len(raw) > _MAX_SINCE_DIGITS:
             raise _HttpError(400, "since must be a non-negative integer of at most 18 digits")
-        entries, total = await self.engagements.read(engagement, int(raw))
+        limit = self.settings.max_read_entries
+        entries, last = await self.engagements.read(engagement, int(raw), limit)
         answer = StreamResponse(
             engagementId=engagement.engagement_id,
             engagementState="CONCLUDED" if engagement.concluded else "ACTIVE",
@@ -279,7 +289,7 @@ class _Server:
                 )
                 for entry in entries
             ],
-            next=total,
+            next=entries[-1].seq if entries else max(last, 0),
         )
         return _json(answer)
 

@@ -162,8 +162,12 @@ class Engagements(Protocol):
         ended or expired meanwhile: one atomic step, so no post lands after the end."""
         ...
 
-    async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
-        """The entries after position `since`, and the stream's length."""
+    async def read(
+        self, engagement: Engagement, since: int, limit: int
+    ) -> tuple[list[Entry], int]:
+        """At most `limit` entries after position `since`, oldest first, and the position
+        of the stream's last entry. Entries beyond the newest `max_stream_entries` are
+        gone: a read from before them starts at the oldest kept."""
         ...
 
     async def count(self) -> int | None:
@@ -176,6 +180,7 @@ class _Held:
     engagement: Engagement
     stream: list[Entry] = field(default_factory=list)
     last_active: float = 0.0
+    dropped: int = 0  # entries gone from the front of `stream`
 
 
 class MemoryEngagements:
@@ -183,12 +188,14 @@ class MemoryEngagements:
 
     An engagement is forgotten `ttl_s` after its last call (a concluded one after its
     conclusion), or when `max_engagements` are held and a new one opens (the least
-    recently used goes); a forgotten session is unknown (403).
+    recently used goes); a forgotten session is unknown (403). Each keeps the newest
+    `max_stream_entries` entries of its stream.
 
     Args:
         ttl_s: How long an engagement is kept after its last call or its conclusion.
         max_engagements: The most engagements held at once.
         clock: The time (Unix seconds).
+        max_stream_entries: The most entries of one stream kept.
     """
 
     def __init__(
@@ -196,9 +203,11 @@ class MemoryEngagements:
         ttl_s: float,
         max_engagements: int = 100_000,
         clock: Callable[[], float] = time.time,
+        max_stream_entries: int = 10_000,
     ) -> None:
         self.ttl_s = ttl_s
         self.max_engagements = max_engagements
+        self.max_stream_entries = max_stream_entries
         self._clock = clock
         self._by_session: OrderedDict[str, _Held] = OrderedDict()
         self._numbers = itertools.count(1)
@@ -234,17 +243,26 @@ class MemoryEngagements:
         if held.engagement.concluded:
             return Recorded.CONCLUDED
         now = self._clock()
+        stream = held.stream
         for kind, sender, body in posting.entries:
-            held.stream.append(Entry(len(held.stream) + 1, kind, sender, body, now))
+            stream.append(Entry(held.dropped + len(stream) + 1, kind, sender, body, now))
+        excess = len(stream) - self.max_stream_entries
+        if excess > 0:
+            del stream[:excess]
+            held.dropped += excess
         if posting.concludes:
             held.engagement.concluded_at = now
         return Recorded.RECORDED
 
-    async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
+    async def read(
+        self, engagement: Engagement, since: int, limit: int
+    ) -> tuple[list[Entry], int]:
         """See `Engagements.read`."""
         held = self._by_session.get(engagement.session_id)
-        stream = held.stream if held is not None else []
-        return stream[max(since, 0) :], len(stream)
+        if held is None:
+            return [], 0
+        start = max(since - held.dropped, 0)
+        return held.stream[start : start + limit], held.dropped + len(held.stream)
 
     async def count(self) -> int | None:
         """See `Engagements.count`."""

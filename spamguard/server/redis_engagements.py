@@ -4,8 +4,10 @@ Key layout (``<ns>`` the namespace, ``1`` the layout version; the ``{...}`` hash
 engagement's keys on one Redis Cluster slot)::
 
     <ns>:srv:1:numbers                 the last engagement number (INCR)
-    <ns>:srv:1:{<session id>}:e        the engagement: id, site, pool, client, concluded
-    <ns>:srv:1:{<session id>}:s        its stream: one JSON array per entry, oldest first
+    <ns>:srv:1:{<session id>}:e        the engagement: id, site, pool, client, concluded,
+                                       n (the position of its stream's last entry)
+    <ns>:srv:1:{<session id>}:s        its stream: one JSON array per entry, oldest first,
+                                       the newest `max_stream_entries` kept
 
 Both keys of an engagement expire `ttl_s` after its last call (after its conclusion once
 concluded), as `MemoryEngagements` forgets them.
@@ -34,15 +36,28 @@ _LAYOUT = 1
 
 # Append a posting unless the engagement has ended or expired: 0 forgotten, 2 concluded,
 # 1 recorded. KEYS: the engagement hash, its stream. ARGV: ttl ms, "1" to conclude, now,
-# then the entries.
+# the most entries kept, then the entries.
 _RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'concluded') == 1 then return 2 end
-if #ARGV > 3 then redis.call('RPUSH', KEYS[2], unpack(ARGV, 4)) end
+if #ARGV > 4 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))
+  redis.call('HINCRBY', KEYS[1], 'n', #ARGV - 4)
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+end
 if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'concluded', ARGV[3]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return 1
+"""
+
+# At most ARGV[2] entries after position ARGV[1], and the last position. KEYS as above.
+_READ = """
+local last = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local first = last - redis.call('LLEN', KEYS[2]) + 1
+local start = math.max(tonumber(ARGV[1]) + 1, first) - first
+local entries = redis.call('LRANGE', KEYS[2], start, start + tonumber(ARGV[2]) - 1)
+return {last, first + start, entries}
 """
 _RECORDED = {0: Recorded.FORGOTTEN, 1: Recorded.RECORDED, 2: Recorded.CONCLUDED}
 
@@ -55,12 +70,19 @@ class RedisEngagements:
         ttl_s: How long an engagement is kept after its last call or its conclusion.
         namespace: Prefix of every key.
         timeout_s: Connect and command timeout.
+        max_stream_entries: The most entries of one stream kept.
 
     Failures raise `StoreError`; the server answers them with 503.
     """
 
     def __init__(
-        self, url: str, *, ttl_s: float, namespace: str = "sg", timeout_s: float = 1.0
+        self,
+        url: str,
+        *,
+        ttl_s: float,
+        namespace: str = "sg",
+        timeout_s: float = 1.0,
+        max_stream_entries: int = 10_000,
     ) -> None:
         import redis.asyncio as aredis  # noqa: PLC0415 (the redis extra, imported on use)
 
@@ -76,7 +98,9 @@ class RedisEngagements:
             self._client = aredis.Redis.from_url(url, **options)
         self.ttl_ms = max(1, int(ttl_s * 1000))
         self._prefix = f"{namespace}:srv:{_LAYOUT}"
+        self.max_stream_entries = max_stream_entries
         self._record = self._client.register_script(_RECORD)
+        self._read = self._client.register_script(_READ)
 
     def _keys(self, session_id: str) -> tuple[str, str]:
         base = f"{self._prefix}:{{{session_id}}}"
@@ -125,28 +149,29 @@ class RedisEngagements:
             json.dumps([kind.value, sender.value, body, now])
             for kind, sender, body in posting.entries
         ]
-        args = [self.ttl_ms, "1" if posting.concludes else "0", repr(now), *entries]
+        concludes = "1" if posting.concludes else "0"
+        args = [self.ttl_ms, concludes, repr(now), self.max_stream_entries, *entries]
         try:
             answer = await self._record(keys=[record, stream], args=args)
         except Exception as exc:
             raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
         return _RECORDED[int(answer)]
 
-    async def read(self, engagement: Engagement, since: int) -> tuple[list[Entry], int]:
+    async def read(
+        self, engagement: Engagement, since: int, limit: int
+    ) -> tuple[list[Entry], int]:
         """See `Engagements.read`."""
-        _, stream = self._keys(engagement.session_id)
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.lrange(stream, max(since, 0), -1)
-                pipe.llen(stream)
-                raw, total = await pipe.execute()
+            last, first, raw = await self._read(
+                keys=list(self._keys(engagement.session_id)), args=[max(since, 0), limit]
+            )
         except Exception as exc:
             raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
         entries = []
-        for offset, item in enumerate(raw, start=max(since, 0) + 1):
+        for offset, item in enumerate(raw, start=int(first)):
             kind, sender, body, at = json.loads(item)
             entries.append(Entry(offset, EntryKind(kind), Sender(sender), body, float(at)))
-        return entries, int(total)
+        return entries, int(last)
 
     async def count(self) -> int | None:
         """See `Engagements.count`: not known without a scan of the keyspace."""

@@ -22,17 +22,25 @@ class ServerSettings:
             least recently used is forgotten (with the Redis registry, Redis's memory
             policy applies instead). A forgotten engagement's spam state is the engine's
             store's: a terminated end user stays refused there.
+        max_stream_entries: The most entries of one conversation stream kept; older
+            ones are dropped (positions keep counting).
+        max_read_entries: The most entries one stream read answers; `next` says where
+            the following read starts.
     """
 
     jwt_secret: str
     session_ttl_s: float = 3_600.0
     max_body_bytes: int = 2_000_000
     max_engagements: int = 100_000
+    max_stream_entries: int = 10_000
+    max_read_entries: int = 500
 
     def __post_init__(self) -> None:
         if not self.jwt_secret:
             raise ValueError("jwt_secret must not be empty")
         if not 0 < self.session_ttl_s <= _MAX_TTL_S:
             raise ValueError(f"session_ttl_s must be above 0 and at most {_MAX_TTL_S:g} s")
-        if self.max_body_bytes <= 0 or self.max_engagements <= 0:
-            raise ValueError("max_body_bytes and max_engagements must be positive")
+        sizes = ("max_body_bytes", "max_engagements", "max_stream_entries", "max_read_entries")
+        for name in sizes:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")

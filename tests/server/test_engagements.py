@@ -1,17 +1,25 @@
-"""Engagements in memory: what a verdict adds to the stream, and when engagements go."""
+"""Engagements: what a verdict adds to the stream, when engagements go, stream bounds."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable
+
+import pytest
 
 from spamguard import Action, Verdict
 from spamguard.server.engagements import (
     DISCONNECTED,
+    Engagements,
     EntryKind,
     MemoryEngagements,
+    Recorded,
     Sender,
     carry_out,
 )
+from spamguard.server.redis_engagements import RedisEngagements
+from tests.redis_server import RedisServer
 
 
 def test_each_verdict_adds_what_the_seed_says() -> None:
@@ -64,5 +72,56 @@ def test_beyond_the_cap_the_least_recently_used_engagement_goes() -> None:
         assert await engagements.count() == 2
         assert await engagements.get(second.session_id) is None
         assert await engagements.get(first.session_id) is not None
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_engagements(
+    request: pytest.FixtureRequest,
+) -> Callable[[int], Engagements]:
+    """Engagement registries keeping `max_stream_entries` entries, in memory or in Redis
+    (a test closes a Redis registry in its own event loop)."""
+
+    def make(max_stream_entries: int) -> Engagements:
+        if request.param == "memory":
+            return MemoryEngagements(ttl_s=600, max_stream_entries=max_stream_entries)
+        server: RedisServer = request.getfixturevalue("redis_server")
+        return RedisEngagements(
+            server.url,
+            ttl_s=600,
+            namespace=f"streams{next(_namespaces)}",
+            max_stream_entries=max_stream_entries,
+        )
+
+    return make
+
+
+_namespaces = itertools.count()
+
+
+def test_a_stream_keeps_its_newest_entries_and_reads_come_in_pages(
+    make_engagements: Callable[[int], Engagements],
+) -> None:
+    engagements = make_engagements(5)
+
+    async def scenario() -> None:
+        engagement = await engagements.open("site", "pool")
+        for n in range(1, 9):
+            posting = carry_out(Verdict(Action.ALLOW), Sender.END_USER, f"post {n}")
+            assert await engagements.record(engagement, posting) is Recorded.RECORDED
+        entries, last = await engagements.read(engagement, 0, 100)
+        assert last == 8
+        assert [(e.seq, e.body) for e in entries] == [(n, f"post {n}") for n in range(4, 9)]
+        page, last = await engagements.read(engagement, 4, 2)
+        assert ([e.seq for e in page], last) == ([5, 6], 8)
+        rest, _ = await engagements.read(engagement, 6, 2)
+        assert [e.seq for e in rest] == [7, 8]
+        after, last = await engagements.read(engagement, 8, 2)
+        assert (after, last) == ([], 8)
+        beyond, _ = await engagements.read(engagement, 50, 2)
+        assert beyond == []
+        if isinstance(engagements, RedisEngagements):
+            await engagements.close()
 
     asyncio.run(scenario())
