@@ -241,7 +241,10 @@ _ENTRIES = (
         "The message links to a denied domain.",
         _B,
         "link to denied domain {observed}",
-        "The host equals or is a subdomain of an entry of `urls.deny_domains`.",
+        "The host equals or is a subdomain of an entry of `urls.deny_domains`, or is that"
+        " spelled with lookalike letters (Cyrillic or Greek homoglyphs, accents, marks)."
+        " Escaped (`%2E`, `&#46;`), defanged and spaced-out links count. The observed"
+        " value is the entry, never the host as written.",
     ),
     # -- duplicates ----------------------------------------------------------------------
     Code(

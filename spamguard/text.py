@@ -57,6 +57,10 @@ _EMOJI = regex.compile(
     r"|\p{Extended_Pictographic}(?:\p{EMod}|\uFE0F|[\U000E0020-\U000E007F])*"
     r"(?:\u200D\p{Extended_Pictographic}(?:\p{EMod}|\uFE0F)*)*"
 )
+# The longest standard ZWJ sequence joins four pictographs (a family). A longer chain is
+# no emoji a keyboard offers, but a way to pass a flood off as one character: each of
+# its pictographs counts, as an emoji and as a character.
+_MOST_JOINED_PICTOGRAPHS = 4
 # Cleaning drops the ZWJ inside an emoji sequence, which splits it into one character per
 # pictograph; each such join is counted to put the sequence back together as one character.
 _EMOJI_JOIN = regex.compile(
@@ -65,8 +69,11 @@ _EMOJI_JOIN = regex.compile(
 # The symbol class: punctuation and symbols, except the emoji counted separately.
 _SYMBOL_PROPERTY = r"[[\p{P}\p{S}]--[\p{Extended_Pictographic}\p{EMod}\p{RI}]]"
 # Only runs of 4+ are of interest; matching nothing shorter keeps the scan cheap.
-# The standard `re` runs this back-reference scan about 2.5x faster than `regex`.
-_RUN = re.compile(r"(\S)\1{3,}")
+# The standard `re` runs this back-reference scan about 2.5x faster than `regex`.  The
+# repeat is possessive: nothing follows it, so the match is the same, but a greedy repeat
+# of a back-reference keeps a backtracking entry per repetition, ~90 bytes a character
+# of the run (0.7 MB for 8,000 combining marks, 900 MB at the largest `scan_chars`).
+_RUN = re.compile(r"(\S)\1{3,}+")
 _MARKS = regex.compile(r"\p{M}{3,}")
 
 # ---------------------------------------------------------------------------------------
@@ -206,6 +213,10 @@ _DETACHED = re.compile(
 )
 _RI_PAIR = re.compile(f"[{_class_body(_RI)}]{{2}}")
 _RI_ANY = re.compile(f"[{_class_body(_RI)}]")
+# `regex`'s \X is quadratic in a run of regional indicators (each boundary recounts the
+# run back to its start: 160 ms for 8,000 of them), so before \X the middle pairs of
+# long runs are cut out; see _shorten_indicator_runs.
+_RI_LONG_RUN = re.compile(f"[{_class_body(_RI)}]{{5,}}")
 # The stretches around joining characters where \X has to run: a non-joining character,
 # joining ones, and so on, up to the non-joining character after the last joining one.
 _JOINING_SUPERSET = f"{_class_body(_bmp(_JOINING) | _CHEAP_ASTRAL_JOINING)}{_SLOW_ASTRAL_SPAN}"
@@ -330,9 +341,9 @@ def analyse(text: str, limits: AnalysisLimits = _DEFAULT_LIMITS) -> TextFeatures
         longest_run = _longest_ascii_run(cleaned, data)
     else:
         chars = _graphemes(cleaned)
+        emoji, overlong = _emoji(head)
         if "\u200d" in head:
-            chars -= len(_EMOJI_JOIN.findall(head))
-        emoji = _emoji(head)
+            chars -= len(_EMOJI_JOIN.findall(head)) - overlong
         symbols = _symbols(cleaned)
         # `regex` scans a run of one property at C speed; few texts have any run of marks.
         max_marks = max(map(len, _MARKS.findall(cleaned)), default=0)
@@ -420,17 +431,51 @@ def _graphemes(cleaned: str) -> int:
             cleaned[max(run.start() - 1, 0) : run.end() + 1]
             for run in _JOINING_RUNS.finditer(cleaned)
         )
-    # Each NUL is one character and one cluster, so the joins are those of the text.
-    return len(cleaned) - (len(joined) - len(_GRAPHEME.findall(joined)))
+    removed_pairs = 0
+    if _RI_ANY.search(joined) is not None:
+        joined, removed_pairs = _shorten_indicator_runs(joined)
+    # Each NUL is one character and one cluster, so the joins are those of the text; each
+    # pair of indicators cut out was one join.  subn counts without building a list.
+    return len(cleaned) - (len(joined) - _GRAPHEME.subn("", joined)[1] + removed_pairs)
 
 
-def _emoji(head: str) -> int:
-    """``len(_EMOJI.findall(head))``."""
+def _shorten_indicator_runs(text: str) -> tuple[str, int]:
+    """Cut whole pairs out of the middle of runs of 5+ regional indicators.
+
+    Indicators pair up from the start of a run (GB12-13) and take part in no other rule
+    but at the run's two ends (a prepended mark before the first, marks and ZWJ after the
+    last), so keeping the first pair and the last one or two indicators (the run's
+    parity) segments the same, with one cluster and one join less per pair cut out.
+    Returns the shortened text and the number of pairs cut out.
+    """
+    removed = 0
+
+    def shorten(run: re.Match[str]) -> str:
+        nonlocal removed
+        length = run.end() - run.start()
+        keep = 4 - length % 2
+        removed += (length - keep) // 2
+        return run.group()[:keep]
+
+    return _RI_LONG_RUN.sub(shorten, text), removed
+
+
+def _emoji(head: str) -> tuple[int, int]:
+    """The emoji of `head` and the joins of its over-long ZWJ sequences.
+
+    ``len(_EMOJI.findall(head))``, except that each pictograph of a sequence of more than
+    `_MOST_JOINED_PICTOGRAPHS` counts: the second number is how many more that makes.
+    """
     if any(part in head for part in _EMOJI_SEQUENCE_PARTS) or _RI_ANY.search(head):
-        return len(_EMOJI.findall(head))
+        found = _EMOJI.findall(head)
+        if "\u200d" not in head:
+            return len(found), 0
+        joins = (match.count("\u200d") for match in found)
+        overlong = sum(count for count in joins if count >= _MOST_JOINED_PICTOGRAPHS)
+        return len(found) + overlong, overlong
     # Without ZWJ, keycap or indicator every match of _EMOJI is one pictograph and what
     # trails it (modifiers, variation selectors, tags), none of which is a pictograph.
-    return len(head) - len(_PICTOGRAPH_RUNS.sub("", head))
+    return len(head) - len(_PICTOGRAPH_RUNS.sub("", head)), 0
 
 
 def _symbols(cleaned: str) -> int:

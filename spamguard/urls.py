@@ -1,8 +1,9 @@
 """Find the links in a chat message, including disguised ("defanged") ones.
 
 Spam in customer-service chat very often means many links, or links written so that
-naive filters miss them (``hxxp://evil[.]ru``, ``evil (dot) ru``).  This module counts
-them on every message, so it is built for speed and predictability:
+naive filters miss them (``hxxp://evil[.]ru``, ``evil (dot) ru``, ``evil . ru``,
+``e v i l . r u``, ``evil%2Eru``, ``evil&#46;ru``).  This module counts them on every
+message, so it is built for speed and predictability:
 
 * only the standard library (``re``, ``ipaddress``, ``unicodedata``) is used;
 * every regular expression is precompiled at import and written with possessive
@@ -24,9 +25,9 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
-__all__ = ["FoundUrl", "UrlKind", "extract_urls", "host_matches"]
+__all__ = ["FoundUrl", "UrlKind", "extract_urls", "host_matches", "matching_domain"]
 
 UrlKind = Literal["scheme", "www", "bare", "ip"]
 
@@ -47,7 +48,8 @@ class FoundUrl:
     """Lower-case host without port or trailing dot; ``www.`` kept; IPv6 without brackets."""
     kind: UrlKind
     defanged: bool
-    """True when the source used a defanged form (``hxxp``, ``[.]``, ``(dot)`` ...)."""
+    """True when the source used a defanged form (``hxxp``, ``[.]``, ``(dot)``, a spaced dot,
+    a spaced-out link, an escape in the host ...)."""
 
 
 # --------------------------------------------------------------------------- TLD data
@@ -165,6 +167,31 @@ _DEFANG: Final = re.compile(
     """,
     re.VERBOSE,
 )
+# Escaped characters.  Browsers percent-decode a host before resolving it
+# ("https://evil%2Ecom" opens evil.com) and a client that renders HTML shows "&#46;" as a
+# dot, so both are undone, once, as a browser does ("&amp;#46;" stays "&#46;").  Only the
+# characters that spell a link are decoded (ASCII letters and digits, ".", "-", "/",
+# ":"; "&" for "&amp;"), so "50%20off", "caf%C3%A9" and "&lt;3" are left as they are.
+_ESCAPE_BRANCHES: Final = r"""
+    | % [0-9A-Fa-f]{2}
+    | & (?: \# [0-9]{1,7} | \# [xX] [0-9A-Fa-f]{1,6} | [A-Za-z]{2,8} ) ;
+"""
+# Spaced-out links: "evil . com" (a dot with blanks around it, between label characters)
+# and "e v i l . c o m" (single characters one space apart, holding a spaced dot).  A
+# spaced dot is rare in prose, so only texts holding one pay for these branches; the
+# possessive repeat reads a spaced run in one way only.
+_SPACED_BRANCHES: Final = r"""
+    | [ \t]{1,3} \. [ \t]{1,3}
+    | (?<!\S) [\w:/.-] (?: \x20 [\w:/.-] (?=[\s,;!?)]|\Z) ){4,}+
+"""
+_DEFANG_ESCAPES: Final = re.compile(_DEFANG.pattern + _ESCAPE_BRANCHES, re.VERBOSE)
+_DEFANG_SPACED: Final = re.compile(
+    _DEFANG.pattern + _ESCAPE_BRANCHES + _SPACED_BRANCHES, re.VERBOSE
+)
+_ESCAPABLE: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-/:")
+_NAMED_ENTITIES: Final = {"period": ".", "sol": "/", "colon": ":", "hyphen": "-", "amp": "&"}
+_SPACED_HOST_TOKENS: Final = 5
+
 # The scheme word right before a separator (searched with pos/endpos, so \Z is the separator).
 _SCHEME_WORD: Final = re.compile(r"(?<!\w)(?i:hxxps?|fxp|https?|ftp)\Z")
 _DEFANGED_SCHEMES: Final = {"hxxp": "http", "hxxps": "https", "fxp": "ftp"}
@@ -301,10 +328,13 @@ _CANDIDATE: Final = re.compile(
       | {_LABEL}(?:\.{_LABEL})++(?:\.(?=[:/?\#]))?    # names and IPv4, optional final dot
     )
     (?P<port>:[0-9]{{1,5}}+(?![0-9]))?+
-    (?P<path>[/?\#][^\s<>"'`\[\]{{}}|\\^]*+)?+
     """,
     re.VERBOSE,
 )
+# The path after a candidate's host or port. It is read only once the host can be a
+# link: a path runs to the end of the word, and reading it for every rejected host
+# ("www.a.b/www.a.b/...") would read the rest of the word again for each.
+_PATH: Final = re.compile(r"""[/?\#][^\s<>"'`\[\]{}|\\^]*+""")
 
 # A label that ends a host, after its dot (group 1).
 _HOST_END_LABEL: Final = re.compile(rf"\.({_LABEL}){_LABEL_END.replace('{marks}', _MARKS)}")
@@ -349,33 +379,89 @@ def _refang_scheme(text: str, start: int, end: int, floor: int) -> tuple[int, in
     return word.start(), end, _DEFANGED_SCHEMES.get(scheme, scheme) + "://"
 
 
-def _refang(text: str) -> tuple[str, tuple[int, ...]]:
-    """Undo defanging; return the new text and the offsets in it where something changed."""
-    if _DEFANG.search(text) is None:  # the common case, without the finditer machinery
-        return text, ()
+def _unescape(text: str, start: int, end: int) -> tuple[int, int, str] | None:
+    """Span and character of a percent escape or HTML entity that spells part of a link."""
+    fragment = text[start:end]
+    if fragment[0] == "%":
+        char = chr(int(fragment[1:], 16))
+    elif fragment[1] == "#":
+        digits = fragment[2:-1]
+        code = int(digits[1:], 16) if digits[0] in "xX" else int(digits)
+        char = chr(code) if code < 0x80 else ""
+    else:
+        char = _NAMED_ENTITIES.get(fragment[1:-1], "")
+    if char not in _ESCAPABLE and char != "&":
+        return None
+    return start, end, char
+
+
+def _refang_spaced(text: str, start: int, end: int, floor: int) -> tuple[int, int, str] | None:
+    """Span and plain spelling of "evil . com" or "e v i l . c o m"."""
+    fragment = text[start:end]
+    if fragment[0] in " \t":  # a spaced dot
+        if start <= floor or end >= len(text):
+            return None
+        if not (_is_label_char(text[start - 1]) and _is_label_char(text[end])):
+            return None
+        return start, end, "."
+    if " . " not in fragment or start < floor:
+        return None
+    return start, end, fragment.replace(" ", "")
+
+
+class _Marks(NamedTuple):
+    """Where `_refang` changed the text, as offsets into the new text."""
+
+    defanged: tuple[int, ...]
+    """Where defanging was undone: a link holding one of these is defanged."""
+    escaped: tuple[int, ...]
+    """Where an escape was decoded: only one in the host makes a link defanged, since an
+    escape in a path is ordinary URL encoding."""
+
+    def __bool__(self) -> bool:
+        return bool(self.defanged or self.escaped)
+
+
+_NO_MARKS: Final = _Marks((), ())
+
+
+def _refang(text: str) -> tuple[str, _Marks]:
+    """Undo defanging and escapes; return the new text and where it changed."""
+    if "%" in text or "&" in text or " ." in text or "\t." in text:
+        pattern = _DEFANG_SPACED if (" ." in text or "\t." in text) else _DEFANG_ESCAPES
+    else:
+        pattern = _DEFANG
+    if pattern.search(text) is None:  # the common case, without the finditer machinery
+        return text, _NO_MARKS
     pieces: list[str] = []
     marks: list[int] = []
+    escapes: list[int] = []
     last = 0  # end of the previous replacement: fragments never reach back past it
     length = 0
-    for match in _DEFANG.finditer(text):
+    for match in pattern.finditer(text):
         start, end = match.span()
-        if ":" in text[start : start + 2]:  # ":" opens or follows the opening bracket
+        first = text[start]
+        if first in "%&":
+            replacement = _unescape(text, start, end)
+        elif first in "[({" and ":" not in text[start : start + 2]:
+            replacement = _refang_dot(text, start, end, last)
+        elif ":" in text[start : start + 2] and first not in " \t" and end - start <= 8:
             replacement = _refang_scheme(text, start, end, last)
         else:
-            replacement = _refang_dot(text, start, end, last)
+            replacement = _refang_spaced(text, start, end, last)
         if replacement is None:
             continue
         start, end, plain = replacement
         pieces.append(text[last:start])
         length += start - last
-        marks.append(length)
+        (escapes if first in "%&" else marks).append(length)
         pieces.append(plain)
         length += len(plain)
         last = end
-    if not marks:
-        return text, ()
+    if not marks and not escapes:
+        return text, _NO_MARKS
     pieces.append(text[last:])
-    return "".join(pieces), tuple(marks)
+    return "".join(pieces), _Marks(tuple(marks), tuple(escapes))
 
 
 def _has_mark(marks: tuple[int, ...], start: int, end: int) -> bool:
@@ -479,8 +565,9 @@ def _link_end(text: str, match: re.Match[str]) -> int:
         if int(port[1:]) > 65535:
             return end  # not a port: drop it and anything after it
         end = match.end("port")
-    if match["path"] is not None:
-        end = _trim_end(text, match.start("path"), match.end("path"))
+    path = _PATH.match(text, end)
+    if path is not None:
+        end = _trim_end(text, path.start(), path.end())
     return end
 
 
@@ -501,19 +588,22 @@ def _may_be_bare(text: str, host: str, host_end: int) -> bool:
     return tld in _TLDS or tld.isdigit() or host.startswith("www.")
 
 
-def _link_from_match(
-    text: str, match: re.Match[str], marks: tuple[int, ...]
-) -> tuple[FoundUrl | None, int]:
+def _link_from_match(text: str, match: re.Match[str], marks: _Marks) -> tuple[FoundUrl | None, int]:
     """Validate one candidate; return the link (or None) and where to continue scanning."""
     host_end = match.end("host")
     scheme = match["scheme"] is not None
     host = _host_of(match["host"], scheme=scheme)
     if host is None or (not scheme and not _may_be_bare(text, host, host_end)):
         return None, host_end
+    literal = match["host"].startswith("[")
+    if not literal and _classify(host, scheme=scheme, port_or_path=True, defanged=True) is None:
+        # No port, path or disguise could make it a link (the flags only ever admit
+        # more), so its path is never read: see _PATH.
+        return None, host_end
     start = match.start()
     end = _link_end(text, match)
-    defanged = _has_mark(marks, start, end)
-    if match["host"].startswith("["):
+    defanged = _has_mark(marks.defanged, start, end) or _has_mark(marks.escaped, start, host_end)
+    if literal:
         kind: UrlKind | None = "ip"
     else:
         kind = _classify(host, scheme=scheme, port_or_path=end > host_end, defanged=defanged)
@@ -525,12 +615,31 @@ def _link_from_match(
 def _may_contain_link(text: str) -> bool:
     # Every link form needs a dot or a colon, except the bracketed dots "(dot)", "[dot]"
     # and "{dot}", which need a closing bracket.  Plain substring tests run at C speed.
-    return "." in text or ":" in text or ")" in text or "]" in text or "}" in text
+    # Escapes ("evil%2Ecom", "evil&#46;com") need a "%" or an "&".
+    return (
+        "." in text
+        or ":" in text
+        or ")" in text
+        or "]" in text
+        or "}" in text
+        or "%" in text
+        or "&" in text
+    )
 
 
 def _needs_refang(text: str) -> bool:
-    # Defanged dots need a bracket, defanged schemes a colon or a bracket.
-    return "[" in text or "(" in text or "{" in text or ":" in text
+    # Defanged dots need a bracket or a blank before them, defanged schemes a colon or
+    # a bracket, escapes a "%" or an "&".
+    return (
+        "[" in text
+        or "(" in text
+        or "{" in text
+        or ":" in text
+        or "%" in text
+        or "&" in text
+        or " ." in text
+        or "\t." in text
+    )
 
 
 class _Triggers:
@@ -598,7 +707,7 @@ def _word_start(text: str, floor: int, index: int) -> int:
 
 
 def _scan(
-    text: str, marks: tuple[int, ...], limit: int, triggers: _Triggers
+    text: str, marks: _Marks, limit: int, triggers: _Triggers
 ) -> tuple[tuple[FoundUrl, ...], bool]:
     """Collect links from refanged text, stopping at the first one beyond ``limit``.
 
@@ -635,7 +744,7 @@ def extract_urls(text: str, limit: int = 50) -> tuple[tuple[FoundUrl, ...], bool
     """
     if not _may_contain_link(text):
         return (), False
-    refanged, marks = _refang(text) if _needs_refang(text) else (text, ())
+    refanged, marks = _refang(text) if _needs_refang(text) else (text, _NO_MARKS)
     if "://" not in refanged and _DOT_TRIGGER.search(refanged) is None:
         return (), False  # sentences with full stops but no link: the usual case
     lowered, dots = _dot_search(refanged, defanged=bool(marks))
@@ -652,12 +761,17 @@ def host_matches(host: str, domains: frozenset[str]) -> bool:
     already be lower-case without trailing dots.  A leading "www." on ``host`` needs no
     special case: "example.com" is a label-boundary suffix of "www.example.com".
     """
+    return matching_domain(host, domains) is not None
+
+
+def matching_domain(host: str, domains: frozenset[str]) -> str | None:
+    """The entry of ``domains`` that ``host`` equals or is a subdomain of (see `host_matches`)."""
     candidate = host.lower().rstrip(".")
     while candidate:
         if candidate in domains:
-            return True
+            return candidate
         dot = candidate.find(".")
         if dot < 0:
-            return False
+            return None
         candidate = candidate[dot + 1 :]
-    return False
+    return None

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spamguard import normalise
-from spamguard.normalise import clean, is_invisible, skeleton
+from spamguard.normalise import clean, fold_lookalikes, is_invisible, skeleton
 
 # ---------------------------------------------------------------------------
 # Strategies.
@@ -522,7 +522,7 @@ def test_ascii_skeleton_is_lowercase_collapse(text: str) -> None:
     # The simple form, once the control characters that are not whitespace are gone
     # (ASCII does hold invisibles: NUL, BEL, ESC, DEL, ...).
     visible = re.sub(r"[\x00-\x08\x0e-\x1b\x7f]", "", text)
-    assert skeleton(text) == " ".join(visible.lower().split())
+    assert skeleton(text) == normalise._undo_spelling(" ".join(visible.lower().split()))
 
 
 printable_ascii = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.sampled_from(" \t\n\r")
@@ -530,8 +530,62 @@ printable_ascii = st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.sam
 
 @given(st.text(alphabet=printable_ascii))
 def test_printable_ascii_skeleton_is_exactly_lowercase_collapse(text: str) -> None:
-    assert skeleton(text) == " ".join(text.lower().split())
+    assert skeleton(text) == normalise._undo_spelling(" ".join(text.lower().split()))
     assert clean(text) == text
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n.-_*01345@$"), max_size=40))
+@example("a b\nc")  # a gap that collapsing turns into one space
+@example("a.$.c")  # a leetspeak symbol inside a dotted run
+@example("c h 3 a p")  # joined first, folded second
+def test_spelling_folds_are_idempotent(text: str) -> None:
+    key = skeleton(text)
+    assert skeleton(key) == key
+
+
+# ---------------------------------------------------------------------------
+# Spelling disguises: spaced-out letters and leetspeak.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("disguised", "plain"),
+    [
+        pytest.param("b.u.y n.o.w", "buy now", id="dotted"),
+        pytest.param("b-u-y n-o-w", "buy now", id="dashed"),
+        pytest.param("b_u_y n*o*w", "buy now", id="underscores-stars"),
+        pytest.param("b u y n o w", "buynow", id="spaced-loses-word-gaps"),
+        pytest.param("B U Y  c h e a p", "buycheap", id="spaced-any-width"),
+        pytest.param("ch34p p1lls n0w", "cheap pills now", id="leet-digits"),
+        pytest.param("c@$h fr33", "cash free", id="leet-symbols"),
+        pytest.param("c h 3 a p", "cheap", id="spaced-leet"),
+        pytest.param("ⅽ h 3 а р", "cheap", id="spaced-leet-homoglyphs"),
+    ],
+)
+def test_spelling_disguises_are_undone(disguised: str, plain: str) -> None:
+    assert skeleton(disguised) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 12345",
+        "3 items at $5",
+        "24/7 support",
+        "call 555 123 4567",
+        "a b",  # two single letters are no run
+        "3.14 and 1.5",
+    ],
+)
+def test_numbers_and_short_tokens_are_kept(text: str) -> None:
+    assert skeleton(text) == text
+
+
+def test_fold_lookalikes_maps_letters_only() -> None:
+    assert fold_lookalikes("pіlls-r-us.com") == "pills-r-us.com"  # Cyrillic і
+    assert fold_lookalikes("P\u0300\u0301ILLS.com") == "pills.com"
+    assert fold_lookalikes("ch34p  $5") == "ch34p  $5"
+    assert fold_lookalikes("\x00ok") == "ok"
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=0x7F)))
@@ -583,3 +637,47 @@ def test_clean_leaves_nothing_invisible() -> None:
         if normalise._remove_invisibles(clean(chr(cp))) != clean(chr(cp))
     ]
     assert not wrong
+
+
+# -- long runs of marks out of canonical order ----------------------------------------------
+
+
+def test_the_zero_class_non_starters_are_all_there_are() -> None:
+    """Characters of combining class 0 whose decomposition holds only non-starters."""
+    found = set()
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code < 0xE000 or unicodedata.combining(char):
+            continue
+        parts = unicodedata.normalize("NFKD", char)
+        if parts != char and all(unicodedata.combining(part) for part in parts):
+            found.add(char)
+    assert "".join(sorted(found)) == normalise._ZERO_CLASS_NON_STARTERS
+
+
+_MARK_HEAVY = st.text(
+    alphabet=st.sampled_from(
+        [chr(c) for c in range(0x300, 0x370)]
+        + ["\u0f73", "\u0f75", "\u0f81", "\uff9e", "\u0344", "\u0316", "\u3099", "\U0001d167"]
+        + ["a", "é", "ǘ", "か", "가", "\u1100", "\u1161", " ", "\u200b"]
+    ),
+    max_size=300,
+)
+
+
+@given(_MARK_HEAVY)
+@example("ǘ" + "\u0301\u0316\u0f73\uff9e\U0001d167" * 20 + "a" + "\u0344\u0316" * 40)
+def test_ordering_long_mark_runs_keeps_every_normal_form(text: str) -> None:
+    ordered = normalise._order_long_mark_runs(text)
+    assert unicodedata.normalize("NFKD", ordered) == unicodedata.normalize("NFKD", text)
+    visible = normalise._remove_invisibles(text)
+    assert clean(text) == unicodedata.normalize("NFKC", visible)
+
+
+def test_marks_out_of_canonical_order_are_put_in_order_first() -> None:
+    text = "a" + "\u0301" * 40 + "\u0316" * 40  # class 230, then 220: all 40 move
+    assert normalise._order_long_mark_runs(text) == "a" + "\u0316" * 40 + "\u0301" * 40
+    in_order = "a" + "\u0316" * 40 + "\u0301" * 40
+    assert normalise._order_long_mark_runs(in_order) is in_order  # nothing to do
+    short = "a" + "\u0301" * 29 + "\u0316"  # below the length where order costs much
+    assert normalise._order_long_mark_runs(short) is short

@@ -36,8 +36,12 @@ def reference_counts(text: str, scan_chars: int = AnalysisLimits().scan_chars) -
         chars, emoji, max_marks = len(cleaned), 0, 0
         symbols = len(_ASCII_SYMBOL.findall(cleaned))
     else:
-        chars = len(_GRAPHEME.findall(cleaned)) - len(_EMOJI_JOIN.findall(head))
-        emoji = len(_EMOJI.findall(head))
+        found = _EMOJI.findall(head)
+        # Every pictograph of a ZWJ chain of more than four counts, as an emoji and a
+        # character: the chain's joins are added back.
+        overlong = sum(joins for joins in (e.count("\u200d") for e in found) if joins >= 4)
+        chars = len(_GRAPHEME.findall(cleaned)) - len(_EMOJI_JOIN.findall(head)) + overlong
+        emoji = len(found) + overlong
         symbols = len(_SYMBOL.findall(cleaned))
         max_marks = max(map(len, _MARKS.findall(cleaned)), default=0)
     whitespace = sum(cleaned.count(space) for space in " \n\t\r")
@@ -90,6 +94,7 @@ TRICKY = [
     "\u0600", "\u0d4e", "\U000110bd",  # prepended concatenation marks, prepend
     "\U0001d165", "\U00011000", "\U000113d0", "\U00016d63",  # astral marks and jamo-like
     "\U000e0080", "\U00013430", "\u2065",  # default-ignorable controls
+    "🇫🇩🇪🇫🇩", "🇪🇫🇩🇪🇫🇩",  # runs of regional indicators of both parities
     "\r", "\n", "\r\n", "\t", " ", "\u00a0", "\u3000", "\u2028", "\x0b", "\x1f", "\x85",
     "\ud800", "\udfff", "\x00", "\x7f",  # lone surrogates, controls
     "!", ".", "-", "*", "★", "♥", "彡", "※", "\U0001fb00", "\U0001f650", "\U0001d100",
@@ -114,6 +119,9 @@ ADVERSARIAL = [
     "🇩\u0301🇪",
     "👍🏽",
     "👨\u200d👩\u200d👧",
+    "👨\u200d👩\u200d👧\u200d👦",  # four joined: the longest standard sequence, one emoji
+    "👨\u200d👩\u200d👧\u200d👦\u200d👦",  # five: each counts
+    "🎁" + "\u200d🎁" * 59 + " free",
     "👨\u200d\U000e0067👩",
     "#\ufe0f\u20e3",
     "😂\ufe0f\u20e3",
@@ -156,6 +164,11 @@ ADVERSARIAL = [
     "नमस्ते, मेरा ऑर्डर अभी तक नहीं आया है। " * 20,
     "\U00011013\U00011046\U00011013 \U00011013\U00011046\U0001f600 \U00011046\U00011013",
     "\U0002000b\U00011000\U0001f600\U0001f3fb\u0301\r\n\U0001d165\U0001d165",
+    # long runs of regional indicators where \X must run (a linker, a jamo, a prepended
+    # mark): their middle pairs are cut out first; every parity and both ends attached
+    *(f"\u0d4e{'🇫' * n}\u0301\u200d🇩\u0915\u094d" for n in range(3, 12)),
+    *(f"\u1100{'🇫' * n}\u0903\U00011000{'🇩' * (n + 1)}\U000110bd" for n in range(3, 12)),
+    "🇫" * 4001 + "\u0915\u094d\u0937" + "🇩" * 3998 + "\u200d😂",
 ]
 
 

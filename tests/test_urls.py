@@ -169,6 +169,67 @@ POSITIVES = [
 ]
 
 
+ESCAPED = [
+    pytest.param(
+        "https://evil%2Ecom/x",
+        [("https://evil.com/x", "evil.com", SCHEME, True)],
+        id="percent-encoded-dot",
+    ),
+    pytest.param(
+        "%77%77%77.evil.com",
+        [("www.evil.com", "www.evil.com", "www", True)],
+        id="percent-encoded-label",
+    ),
+    pytest.param("evil&#46;com", [("evil.com", "evil.com", BARE, True)], id="decimal-entity"),
+    pytest.param("evil&#x2E;com", [("evil.com", "evil.com", BARE, True)], id="hex-entity"),
+    pytest.param("evil&period;com", [("evil.com", "evil.com", BARE, True)], id="named-entity"),
+    pytest.param(
+        "&#104;ttps://evil.com", [("https://evil.com", "evil.com", SCHEME, True)], id="scheme"
+    ),
+    pytest.param(
+        "https://example.com/s?q=caf%C3%A9&amp;x=1%2F2",
+        [("https://example.com/s?q=caf%C3%A9&x=1/2", "example.com", SCHEME, False)],
+        id="escapes-in-a-path-are-not-defanging",
+    ),
+    pytest.param("evil . com", [("evil.com", "evil.com", BARE, True)], id="spaced-dot"),
+    pytest.param("evil  .\tcom/x", [("evil.com/x", "evil.com", BARE, True)], id="blanks-dot"),
+    pytest.param(
+        "see e v i l . c o m, ok", [("evil.com", "evil.com", BARE, True)], id="spaced-host"
+    ),
+    pytest.param(
+        "h t t p s : / / e v i l . c o m / x",
+        [("https://evil.com/x", "evil.com", SCHEME, True)],
+        id="spaced-link",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ESCAPED)
+def test_escaped_and_spaced_links_found(text: str, expected: list[Link]) -> None:
+    assert links(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "50%20off today",
+        "caf%C3%A9 at home",  # a non-ASCII escape is left as typed
+        "R&D and AT&T; &lt;3 &#0; &#99999999;",
+        "evil&amp;#46;com",  # decoded once, as a browser does: "&#46;" is shown
+        "I rate it 5 / 5 . Great",
+        "ok . bye",
+        "ok . ",  # a spaced dot at the very end
+        " . ",
+        ".",
+        "a .\t",
+        "end . Sentence",
+        "a b c d . e",
+    ],
+)
+def test_escapes_and_spaces_that_are_no_link(text: str) -> None:
+    assert links(text) == []
+
+
 @pytest.mark.parametrize(("text", "expected"), POSITIVES)
 def test_links_found(text: str, expected: list[Link]) -> None:
     assert links(text) == expected
@@ -312,7 +373,10 @@ def test_host_matches_empty_set() -> None:
 # Any code point, lone surrogates included.
 any_text = st.text(alphabet=st.characters(codec=None), max_size=300)
 # Characters that make up links, so that the interesting paths are actually reached.
-linkish_text = st.text(alphabet=st.sampled_from(list("ab1.-:/[]()@ wxhtpDOTcomé")), max_size=300)
+# "%", "&", "#", ";" and the hex digits reach escapes; " " and "\t" next to "." spaced dots.
+linkish_text = st.text(
+    alphabet=st.sampled_from(list("ab1.-:/[]()@ wxhtpDOTcomé%&#;2E\t")), max_size=300
+)
 
 
 @given(st.one_of(any_text, linkish_text), st.integers(min_value=-1, max_value=5))

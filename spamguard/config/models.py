@@ -43,7 +43,7 @@ class StrikeRules(_Section):
 class LimitRules(_Section):
     """Caps on the work done for one message, so huge input costs bounded time."""
 
-    scan_chars: int = Field(ge=256, le=10_000_000, description="Characters analysed at most.")
+    scan_chars: int = Field(ge=256, le=1_000_000, description="Characters analysed at most.")
     scan_urls: int = Field(ge=1, le=10_000, description="Links extracted at most.")
     key_chars: int = Field(
         ge=16, le=4096, description="Normalised characters kept per post for near-duplicates."

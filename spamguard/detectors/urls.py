@@ -9,7 +9,8 @@ from pydantic import Field, field_validator, model_validator
 
 from spamguard.codes import CATALOGUE
 from spamguard.detectors.base import CLEAN, Context, Detector, DetectorRules, Finding, exceeds
-from spamguard.urls import host_matches
+from spamguard.normalise import fold_lookalikes
+from spamguard.urls import FoundUrl, host_matches, matching_domain
 
 __all__ = ["UrlDetector", "UrlRules"]
 
@@ -57,9 +58,13 @@ class UrlDetector(Detector[UrlRules]):
             return CLEAN
         found: list[Finding] = []
         if rules.deny_domains:
-            denied = next((u.host for u in urls if host_matches(u.host, rules.deny_domains)), None)
-            if denied is not None:
-                found.append(Finding(_DENIED, denied, "deny_domains"))
+            # The deny-list entry, not the host: a host is message text, which logs never
+            # hold, and the entry says which rule acted (for a lookalike host, too).
+            for url in urls:
+                entry = _denied_entry(url, rules.deny_domains)
+                if entry is not None:
+                    found.append(Finding(_DENIED, entry, "deny_domains"))
+                    break
         counted = len(urls)
         if rules.allow_domains:
             counted -= sum(host_matches(u.host, rules.allow_domains) for u in urls)
@@ -67,6 +72,20 @@ class UrlDetector(Detector[UrlRules]):
         if finding is not None:
             found.append(finding)
         return found
+
+
+def _denied_entry(url: FoundUrl, deny: frozenset[str]) -> str | None:
+    """The deny-list entry the link goes to, or that its host is a lookalike of.
+
+    A host spelled with Cyrillic or Greek lookalikes, accents or stacked marks
+    ("pіlls-r-us.com" with a Cyrillic і) is a different domain (an IDN homograph), but
+    one registered to pass for the denied one, so it is denied too.  The allow list is
+    deliberately matched exactly: a lookalike of an allowed domain is someone else's site.
+    """
+    entry = matching_domain(url.host, deny)
+    if entry is None and not url.host.isascii():
+        entry = matching_domain(fold_lookalikes(url.host), deny)
+    return entry
 
 
 _TOO_MANY, _FLOOD, _DENIED = (CATALOGUE[code] for code in UrlDetector.codes)
