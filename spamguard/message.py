@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -55,6 +54,10 @@ class SenderKey(NamedTuple):
     sender: str
 
 
+MAX_TS = 1e11
+"""Timestamps are Unix seconds below this in size (the year 5138)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """A message posted to an engagement.
@@ -97,8 +100,13 @@ class Message:
         if self.ts is not None:
             if isinstance(self.ts, bool) or not isinstance(self.ts, int | float):
                 raise TypeError("Message.ts must be a number of Unix seconds")
-            if not math.isfinite(self.ts):
-                raise ValueError("Message.ts must be finite")
+            if not -MAX_TS < self.ts < MAX_TS:
+                # Beyond it a float's spacing outgrows the windows (1e22 + 86,400 ==
+                # 1e22), so no window or TTL would ever end; it also catches milliseconds.
+                raise ValueError(
+                    f"Message.ts must be finite Unix seconds within ±{MAX_TS:.0e}"
+                    " (milliseconds?)"
+                )
         if self.transaction_id is not None and not isinstance(self.transaction_id, str):
             object.__setattr__(self, "transaction_id", str(self.transaction_id))
 

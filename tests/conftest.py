@@ -14,15 +14,29 @@ from spamguard import Engine, Message, load_rules_text
 from spamguard.stores import MemoryStore, RedisStore, SessionStore
 from tests.redis_server import RedisCluster, RedisServer, require_redis_server
 
-# `ci` keeps the suite quick and deterministic; `release` digs deeper before a release.
+# Hypothesis profiles, chosen by HYPOTHESIS_PROFILE (docs/fuzzing.md):
+# - `ci` (the default) keeps the suite quick and stable: derandomised (the same examples on
+#   every run, and no example database, which derandomize implies), no deadline, as
+#   shared CI machines stall.
+# - `release` digs deeper before a release: a fresh random search of 5,000 examples per
+#   test, failures kept in .hypothesis/ and replayed first on the next run, and printed
+#   with the @reproduce_failure blob that replays them anywhere.
+# Both tolerate slow data generation: big tricky texts are slow to build by design.
+_SLOW_DATA = [HealthCheck.too_slow]
 settings.register_profile(
     "ci",
     max_examples=150,
     deadline=None,
     derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=_SLOW_DATA,
 )
-settings.register_profile("release", max_examples=5_000, deadline=None)
+settings.register_profile(
+    "release",
+    max_examples=5_000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_DATA,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -58,3 +58,7 @@ def test_message_defaults_and_validation() -> None:
         Message(text="hi", session="s", role="robot")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
         Message(text="hi", session="s", ts=float("nan"))
+    # So large that adding a window or TTL to it changes nothing: no window would end.
+    for huge in (1e22, -1e22, 1.7e12):  # 1.7e12: milliseconds passed as seconds
+        with pytest.raises(ValueError, match="milliseconds"):
+            Message(text="hi", session="s", ts=huge)

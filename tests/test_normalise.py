@@ -405,7 +405,7 @@ composing_text = st.text(
 )
 
 
-@settings(max_examples=500)
+@settings(max_examples=max(500, settings().max_examples))
 @given(composing_text)
 @example("\u3000\u0301")
 @example("\U00011099\U000110ba\u4e00")

@@ -187,14 +187,14 @@ URL_PIECES = [
 url_text = st.lists(st.sampled_from(URL_PIECES), max_size=40).map("".join)
 
 
-@settings(max_examples=400)
+@settings(max_examples=max(400, settings().max_examples))
 @given(st.one_of(tricky_text, any_text, repeated))
 @example("\ud800\udc00")
 def test_counts_match_the_definitions(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=600)
+@settings(max_examples=max(600, settings().max_examples))
 @given(url_text)
 @example("1.com 2.com https://real.example/x")
 @example("x@1.com/a 1_2.com:80 www.1.com www.a.1.com")

@@ -325,3 +325,12 @@ def test_any_value_anywhere_loads_or_is_a_rules_error(
     except RulesError as exc:  # anything else fails the test
         error = exc
     assert error is None or str(error).startswith("hostile.yaml:")
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x0b", "\x1b", "\x7f"])
+def test_a_character_yaml_does_not_allow_is_a_rules_error(char: str) -> None:
+    with pytest.raises(RulesError) as caught:
+        load_rules_text(f"version: 1\ndefaults:\n  x: a{char}b\n", "odd.yaml")
+    assert str(caught.value) == (
+        f"odd.yaml:3: invalid YAML: character U+{ord(char):04X} is not allowed"
+    )

@@ -1,0 +1,1 @@
+"""Fuzz harnesses (atheris) for `Engine.check` and rules loading; see docs/fuzzing.md."""
