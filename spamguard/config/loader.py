@@ -161,9 +161,9 @@ class _Document:
         try:
             loader = yaml.SafeLoader(text)
         except yaml.reader.ReaderError as exc:  # a character YAML does not allow
-            line = text.count("\n", 0, exc.position) + 1
+            refused_at = text.count("\n", 0, exc.position) + 1
             problem = f"invalid YAML: character U+{exc.character:04X} is not allowed"
-            raise RulesError([RuleIssue(source, line, "", problem)]) from exc
+            raise RulesError([RuleIssue(source, refused_at, "", problem)]) from exc
         try:
             node = loader.get_single_node()
             if node is not None:
