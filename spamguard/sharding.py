@@ -125,7 +125,7 @@ class _Judge:
 
 def _store(url: str | None) -> SessionStore:
     if url is None:
-        return MemoryStore(max_sessions=sys.maxsize, sweep=False)
+        return MemoryStore(max_sessions=sys.maxsize, max_bytes=None, sweep=False)
     return store_from_url(url)
 
 

@@ -1,6 +1,14 @@
 """Session state stores: the protocol and its implementations."""
 
-from spamguard.stores.base import Event, History, Outcome, Retention, SessionStore, Snapshot
+from spamguard.stores.base import (
+    Event,
+    History,
+    Outcome,
+    Retention,
+    SessionStore,
+    Snapshot,
+    StoreFullError,
+)
 from spamguard.stores.factory import STORE_URL_ENV, store_from_url
 from spamguard.stores.memory import MemoryStore
 from spamguard.stores.redis import RedisStore
@@ -15,5 +23,6 @@ __all__ = [
     "Retention",
     "SessionStore",
     "Snapshot",
+    "StoreFullError",
     "store_from_url",
 ]

@@ -9,15 +9,19 @@ Time is always passed in: stores never read a clock.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 
+from spamguard.errors import StoreError
 from spamguard.message import SenderKey, SessionKey
 from spamguard.verdict import Action
 
 __all__ = [
+    "DEFAULT_MAX_SENDERS",
+    "MAX_ID_CHARS",
     "NO_HISTORY",
     "Event",
     "History",
@@ -25,8 +29,17 @@ __all__ = [
     "Retention",
     "SessionStore",
     "Snapshot",
+    "StoreFullError",
+    "id_digest",
     "stored_text",
 ]
+
+# Ids a client sends (session, sender, transaction) longer than this are kept as a digest,
+# so the memory a store spends on one never grows with what a client sends.
+MAX_ID_CHARS = 128
+# A customer-service engagement has one visitor, a few agents and the system: 32 windows
+# is room to spare, and it caps what one session can hold whatever sender ids it is sent.
+DEFAULT_MAX_SENDERS = 32
 
 
 T = TypeVar("T")
@@ -179,12 +192,30 @@ def stored_text(key: str) -> str:
     return key.replace("\0", "\ufffd") if "\0" in key else key
 
 
+def id_digest(value: str) -> bytes:
+    """The 16-byte digest that stands for an id longer than `MAX_ID_CHARS`.
+
+    128 bits: two distinct ids share one with probability about 2**-64 even among
+    2**32 of them, so a digest is as precise as the id it replaces.
+    """
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class StoreFullError(StoreError):
+    """A bounded store cannot admit a new session without forgetting a conclusion.
+
+    Sessions already held keep working; the engine turns this into SG009 and the
+    tenant's ``on_store_error`` policy for the new session's posts.
+    """
+
+
 class Snapshot(NamedTuple):
     """What `SessionStore.begin` saw before it appended the new post.
 
     Attributes:
         concluded: The engagement was concluded; nothing was appended.
-        replay: The transaction id was seen before: its recorded outcome; nothing appended.
+        replay: The transaction id was seen before, for the same text: its recorded
+            outcome; nothing appended.
         history: The sender's earlier posts within the window, oldest first.
         strikes: The sender's strikes within the strike window.
     """
@@ -210,7 +241,10 @@ class SessionStore(Protocol):
         """Atomically read the sender's window and append `event` to it.
 
         Nothing is appended when the engagement is concluded or the transaction id was
-        already seen. A new transaction id is recorded with a provisional ``allow``.
+        already seen for a post of the same fingerprint (a retry: its recorded outcome is
+        returned). A new transaction id is recorded with a provisional ``allow``; a known
+        one with another fingerprint is not a retry: the post is appended as a new one
+        and the id recorded afresh for it.
         """
         ...
 

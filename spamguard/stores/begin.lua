@@ -7,7 +7,8 @@
 --       id (absent when none)
 -- ARGV[2]: now, session expiry, oldest kept post time, oldest kept strike time, idle
 --   ttl ms, window ttl ms, max posts, texts kept, max transactions (doubles); then the
---   post's time (double), fingerprint (uint64) and length (uint32).
+--   post's time (double), fingerprint (uint64) and length (uint32); then the most
+--   senders the session keeps (double).
 -- Returns "c" concluded, "r" .. outcome for a retried transaction, "x" .. problem when
 -- the keys hold something else, or "w" .. strikes and the number of posts that left the
 -- window by time (uint32 each) .. the posts string as it was (empty when none): the
@@ -16,20 +17,23 @@
 local session, posts, member, numbers, tx = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[4]
 local now, _, oldest, strike_oldest, idle_ms, window_ms, max_events, keys_needed, max_tx =
   struct.unpack('<ddddddddd', numbers)
-local strike_field = 'k' .. member
+local max_senders = struct.unpack('<d', numbers, 93)
+local strike_field, member_field = 'k' .. member, 'm' .. member
 
 local fields
 if tx then
-  fields = redis.pcall('HMGET', session, '@', 'c', strike_field, 't' .. tx, 'q')
+  fields = redis.pcall('HMGET', session, '@', 'c', strike_field, member_field, 'n', 't' .. tx, 'q')
 else
-  fields = redis.pcall('HMGET', session, '@', 'c', strike_field)
+  fields = redis.pcall('HMGET', session, '@', 'c', strike_field, member_field, 'n')
 end
 if fields.err then
   return 'x' .. fields.err
 end
-local expires, concluded, strikes, recorded, sequence = fields[1], fields[2], fields[3], fields[4], fields[5]
+local expires, concluded, strikes, seen, senders, recorded, sequence =
+  fields[1], fields[2], fields[3], fields[4], fields[5], fields[6], fields[7]
 if (expires and #expires ~= 8) or (concluded and #concluded ~= 8)
-    or (strikes and #strikes % 8 ~= 0) or (sequence and #sequence ~= 8) then
+    or (strikes and #strikes % 8 ~= 0) or (sequence and #sequence ~= 8)
+    or (senders and #senders ~= 4) then
   return 'xunreadable session'
 end
 
@@ -44,14 +48,23 @@ elseif expires and struct.unpack('<d', expires) <= now then
 end
 if fresh then
   wipe_session(session)
-  strikes, recorded, sequence = false, false, false
+  strikes, recorded, sequence, seen, senders = false, false, false, false, false
 end
 
 local expiry = string.sub(numbers, 9, 16)
+local fingerprint = string.sub(numbers, 81, 88)
+-- A recorded outcome is kept after the fingerprint of the post it judged: only the same
+-- text is a retry. Another text under a known id is judged as a new post (else any post
+-- could reuse an allowed post's id and get its "allow"); the id, in its old place in
+-- the order, then stands for it.
+local known = false
 if recorded then
-  redis.call('HSET', session, '@', expiry)
-  redis.call('PEXPIRE', session, idle_ms)
-  return 'r' .. recorded
+  if string.sub(recorded, 1, 8) == fingerprint then
+    redis.call('HSET', session, '@', expiry)
+    redis.call('PEXPIRE', session, idle_ms)
+    return 'r' .. string.sub(recorded, 9)
+  end
+  known = true
 end
 local changes = {'@', expiry}
 
@@ -127,10 +140,19 @@ if kept > 0 then
   redis.call('SET', posts, head .. times .. string.sub(numbers, 73, 80) .. fingerprints
     .. string.sub(numbers, 81, 88) .. lengths .. string.sub(numbers, 89, 92) .. text,
     'PX', window_ms)
-  if not value then
-    changes[#changes + 1] = 'm' .. member
-    changes[#changes + 1] = '1'
+  if not seen then
+    -- A new sender: beyond the cap, the sender whose newest post is the oldest goes.
+    local count = senders and struct.unpack('<I4', senders) or 0
+    if count >= max_senders then
+      evict_idlest_sender(session)
+    else
+      changes[#changes + 1] = 'n'
+      changes[#changes + 1] = struct.pack('<I4', count + 1)
+    end
   end
+  -- The time of the sender's newest post: its last activity, for the cap.
+  changes[#changes + 1] = member_field
+  changes[#changes + 1] = string.sub(numbers, 73, 80)
 elseif value then
   redis.call('DEL', posts)
 end
@@ -138,13 +160,16 @@ end
 -- A new transaction id: recorded with a provisional "allow"; beyond the cap the oldest
 -- one is forgotten.
 local forget = false
-if tx then
+if tx and known then
+  changes[#changes + 1] = 't' .. tx
+  changes[#changes + 1] = fingerprint .. 'allow'
+elseif tx then
   local oldest_seq, next_seq = 0, 0
   if sequence then
     oldest_seq, next_seq = struct.unpack('<I4I4', sequence)
   end
   changes[#changes + 1] = 't' .. tx
-  changes[#changes + 1] = 'allow'
+  changes[#changes + 1] = fingerprint .. 'allow'
   changes[#changes + 1] = 'i' .. struct.pack('<I4', next_seq)
   changes[#changes + 1] = tx
   next_seq = next_seq + 1

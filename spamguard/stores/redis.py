@@ -47,12 +47,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from spamguard.errors import SpamguardError, StoreError
 from spamguard.message import SenderKey, SessionKey
 from spamguard.stores.base import (
+    DEFAULT_MAX_SENDERS,
+    MAX_ID_CHARS,
     NO_HISTORY,
     Event,
     History,
     Outcome,
     Retention,
     Snapshot,
+    id_digest,
     stored_text,
 )
 from spamguard.verdict import Action
@@ -66,15 +69,14 @@ __all__ = ["RedisStore"]
 logger = logging.getLogger("spamguard.store")
 
 LAYOUT_VERSION = 2
-# Longer ids are hashed: a key never grows with what a client sends.
-_MAX_ID_CHARS = 128
 # "#" too: it starts the hashed form of a long id, which a short id must never equal.
 _ESCAPES = str.maketrans({"%": "%25", "/": "%2F", "{": "%7B", "}": "%7D", "#": "%23"})
 _SCHEMES = ("redis://", "rediss://", "unix://", "redis+cluster://")
 # Key names of this many senders are kept ready (then the cache starts over).
 _NAMES_CACHED = 4096
-# begin's numbers: 9 doubles (see begin.lua), then the post's time, fingerprint, length.
-_BEGIN_NUMBERS = struct.Struct("<9ddQI")
+# begin's numbers: 9 doubles (see begin.lua), then the post's time, fingerprint, length,
+# then the senders cap.
+_BEGIN_NUMBERS = struct.Struct("<9ddQId")
 # settle's numbers: now, concluded until, concluded ttl ms, strikes kept.
 _SETTLE_NUMBERS = struct.Struct("<4d")
 # The head of begin's window reply: strikes, and posts that left the window by time.
@@ -93,8 +95,12 @@ def _script(name: str) -> str:
 
 
 def _part(value: str) -> str:
-    """One key component: escaped so braces and separators can't split the hash tag."""
-    if len(value) > _MAX_ID_CHARS:
+    """One key component: escaped so braces and separators can't split the hash tag.
+
+    A longer id than `MAX_ID_CHARS` becomes its hash: a key never grows with what a
+    client sends.
+    """
+    if len(value) > MAX_ID_CHARS:
         return "#" + hashlib.blake2b(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return value.translate(_ESCAPES)
 
@@ -207,6 +213,8 @@ class RedisStore:
         timeout_s: Connect and command timeout: a check waits no longer for Redis.
         cooldown_s: After a failure, calls fail fast for this long before trying again.
         namespace: Prefix of every key, so several deployments can share one Redis.
+        max_senders: The most sender windows one session keeps, as in `MemoryStore`: a
+            new sender beyond it evicts the sender whose newest post is the oldest.
 
     The clients connect lazily: an engine starts even while Redis is down. The asyncio
     client belongs to the event loop that first uses it.
@@ -219,6 +227,7 @@ class RedisStore:
         timeout_s: float = 0.1,
         cooldown_s: float = 1.0,
         namespace: str = "sg",
+        max_senders: int = DEFAULT_MAX_SENDERS,
     ) -> None:
         if not url.startswith(_SCHEMES):
             raise ValueError(
@@ -226,6 +235,8 @@ class RedisStore:
             )
         if not timeout_s > 0 or not cooldown_s >= 0:
             raise ValueError("timeout_s must be positive and cooldown_s not negative")
+        if max_senders < 1:
+            raise ValueError("max_senders must be at least 1")
         try:
             import redis as redis_py  # noqa: PLC0415 (optional extra, imported on use)
         except ImportError as exc:
@@ -235,6 +246,7 @@ class RedisStore:
         self.url = url
         self.timeout_s = timeout_s
         self.namespace = namespace
+        self.max_senders = max_senders
         self._redis = redis_py
         self._cluster = url.startswith("redis+cluster://")
         self._breaker = _Breaker(cooldown_s, _redacted(url))
@@ -261,7 +273,7 @@ class RedisStore:
     ) -> Snapshot:
         """See `SessionStore.begin`."""
         names = self._names.get(key) or self._name(key)
-        args = _begin_args(event, transaction_id, retention, now)
+        args = _begin_args(event, transaction_id, retention, now, self.max_senders)
         if self._cluster:
             keys = (names.session, names.posts)
             reply = self._run(_BEGIN, keys, (names.member, *args))
@@ -296,7 +308,7 @@ class RedisStore:
     ) -> Snapshot:
         """See `SessionStore.abegin`."""
         names = self._names.get(key) or self._name(key)
-        args = _begin_args(event, transaction_id, retention, now)
+        args = _begin_args(event, transaction_id, retention, now, self.max_senders)
         keys = (names.session, names.posts)
         return _snapshot(await self._arun(_BEGIN, keys, (names.member, *args)))
 
@@ -565,7 +577,7 @@ def _packed(head: bytes, count: int, args: Sequence[bytes]) -> bytes:
 
 
 def _begin_args(
-    event: Event, transaction_id: str | None, retention: Retention, now: float
+    event: Event, transaction_id: str | None, retention: Retention, now: float, max_senders: int
 ) -> tuple[bytes, ...]:
     """begin's arguments after the member (see begin.lua)."""
     numbers = _BEGIN_NUMBERS.pack(
@@ -581,11 +593,12 @@ def _begin_args(
         event.ts,
         event.fingerprint,
         min(event.chars, _MAX_CHARS),
+        max_senders,
     )
     text = stored_text(event.key).encode("utf-8", "surrogatepass")
     if transaction_id is None:
         return numbers, text
-    return numbers, text, transaction_id.encode("utf-8", "surrogatepass")
+    return numbers, text, _transaction(transaction_id)
 
 
 def _settle_args(
@@ -606,7 +619,17 @@ def _settle_args(
     args = (member, action, numbers, _encode(_outcome_text(outcome)))
     if transaction_id is None:
         return args
-    return (*args, _encode(transaction_id))
+    return (*args, _transaction(transaction_id))
+
+
+def _transaction(transaction_id: str) -> bytes:
+    """A transaction id as kept: a long one as its digest, so no field grows with it.
+
+    The digest starts with a byte UTF-8 never holds, so it can't equal a short id.
+    """
+    if len(transaction_id) <= MAX_ID_CHARS:
+        return _encode(transaction_id)
+    return b"\xff" + id_digest(transaction_id)
 
 
 def _outcome_text(outcome: Outcome) -> str:

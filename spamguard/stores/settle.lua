@@ -28,8 +28,9 @@ if not fields[1] then
 end
 local changes = {}
 if fields[3] then
+  -- The outcome stays after the fingerprint of the post it judged (see begin.lua).
   changes[1] = 't' .. tx
-  changes[2] = ARGV[4]
+  changes[2] = string.sub(fields[3], 1, 8) .. ARGV[4]
 end
 local kept = struct.unpack('<d', ARGV[3], 25)
 if kept > 0 then

@@ -62,7 +62,9 @@ class _SweepEngine(Engine):
     """
 
     def __init__(self, rules: Rules, memo: AnalysisMemo) -> None:
-        super().__init__(rules, store=MemoryStore(max_sessions=sys.maxsize, sweep=False))
+        super().__init__(
+            rules, store=MemoryStore(max_sessions=sys.maxsize, max_bytes=None, sweep=False)
+        )
         self._memo = memo
 
     def _analyse(self, message: Message, policy: CompiledPolicy) -> Analysed:

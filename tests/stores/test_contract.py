@@ -93,6 +93,24 @@ def test_senders_and_roles_have_separate_windows(store: SessionStore) -> None:
     assert len(store.begin(_key(sender="b"), _event(1), None, RET, 1).history.events()) == 0
 
 
+def test_senders_beyond_the_cap_evict_the_least_recently_active(store: SessionStore) -> None:
+    assert isinstance(store, MemoryStore | RedisStore)
+    cap = store.max_senders
+    assert cap == 32
+    for n in range(cap):
+        store.begin(_key(sender=f"s{n}"), _event(n, n), None, RET, n)
+    store.settle(_key(sender="s1"), None, Outcome(Action.BLOCK), RET, 1)
+    store.begin(_key(sender="s0"), _event(cap, 100), None, RET, cap)  # s1 is now the idlest
+    store.begin(_key(sender="new"), _event(cap + 1), None, RET, cap + 1)  # evicts s1
+    now = cap + 2
+    assert len(store.begin(_key(sender="s0"), _event(now), None, RET, now).history.events()) == 2
+    assert len(store.begin(_key(sender="s2"), _event(now), None, RET, now).history.events()) == 1
+    # s1 comes back as a new sender: no posts, no strikes (and it evicts s3 in turn).
+    back = store.begin(_key(sender="s1"), _event(now), None, RET, now)
+    assert (back.history.events(), back.strikes) == ((), 0)
+    assert store.begin(_key(sender="s3"), _event(now), None, RET, now).history.events() == ()
+
+
 def test_tenants_interfaces_and_awkward_ids_never_share_state(store: SessionStore) -> None:
     keys = [
         SenderKey(SessionKey("t", "i", "s"), Role.END_USER, "u"),
@@ -131,6 +149,27 @@ def test_transactions_replay_and_are_bounded(store: SessionStore) -> None:
     assert store.begin(_key(), _event(9), "t1", RET, 9).replay is None  # only 3 kept
     # A replayed post is not appended: the window holds the posts, not the retries.
     assert len(store.begin(_key(), _event(10), None, RET, 10).history.events()) == 5
+
+
+def test_a_known_transaction_id_with_another_text_is_a_new_post(store: SessionStore) -> None:
+    # Else a spammer could reuse the id of an allowed post and get its "allow" replayed.
+    store.begin(_key(), _event(0, 1), "t1", RET, 0)  # allowed (provisional)
+    other = store.begin(_key(), _event(1, 2), "t1", RET, 1)
+    assert other.replay is None
+    assert [e.fingerprint for e in other.history.events()] == [1]  # judged with history
+    store.settle(_key(), "t1", Outcome(Action.BLOCK, ("SG201",)), RET, 1)
+    # The id now stands for the second post: its retry replays the block...
+    assert store.begin(_key(), _event(2, 2), "t1", RET, 2).replay == Outcome(
+        Action.BLOCK, ("SG201",)
+    )
+    # ...and the first text under it is a new post again; both were appended.
+    again = store.begin(_key(), _event(3, 1), "t1", RET, 3)
+    assert again.replay is None
+    assert [e.fingerprint for e in again.history.events()] == [1, 2]
+    # Reusing an id keeps its place: the cap of 3 forgets it after 3 newer ids.
+    for n in range(3):
+        store.begin(_key(), _event(4 + n, 10 + n), f"new{n}", RET, 4 + n)
+    assert store.begin(_key(), _event(8, 1), "t1", RET, 8).replay is None
 
 
 def test_terminate_concludes_the_engagement_until_its_ttl(store: SessionStore) -> None:

@@ -125,7 +125,7 @@ def test_transaction_ids_beyond_the_cap_are_forgotten_in_the_hash(
     fields = binary.hkeys(session)
     assert sorted(f for f in fields if f.startswith(b"t")) == [b"t7", b"t8", b"t9"]
     assert len([f for f in fields if f.startswith(b"i")]) == RET.max_transactions
-    assert redis_store.begin(KEY, _event(10), "9", RET, 10).replay == Outcome(Action.ALLOW)
+    assert redis_store.begin(KEY, _event(10, 9), "9", RET, 10).replay == Outcome(Action.ALLOW)
     assert redis_store.begin(KEY, _event(10), "6", RET, 10).replay is None
 
 
@@ -214,15 +214,47 @@ def test_a_foreign_value_under_our_keys_is_a_store_error_not_a_crash(
     assert redis_store.healthy  # the session is unreadable, the store is fine: no cooldown
 
 
+def test_rotating_sender_ids_cannot_grow_a_session(
+    redis_store: RedisStore, binary: redis.Redis
+) -> None:
+    (session,) = redis_store.session_keys(KEY.session)
+    for n in range(200):
+        key = SenderKey(KEY.session, Role.END_USER, f"id{n}")
+        redis_store.begin(key, _event(n), None, RET, n)
+        redis_store.settle(key, None, Outcome(Action.BLOCK), RET, n)
+    fields = binary.hkeys(session)
+    assert len([f for f in fields if f.startswith(b"m")]) == redis_store.max_senders == 32
+    assert len([f for f in fields if f.startswith(b"k")]) == 32  # strikes go with them
+    assert struct.unpack("<I", binary.hget(session, "n") or b"") == (32,)
+    prefix = redis_store.sender_keys(KEY)[0].rsplit(":p:", 1)[0]
+    assert len(list(binary.scan_iter(match=f"{prefix}:p:*"))) == 32
+
+
+def test_long_transaction_ids_are_kept_as_digests(
+    redis_store: RedisStore, binary: redis.Redis
+) -> None:
+    (session,) = redis_store.session_keys(KEY.session)
+    long_id = "t" * 100_000
+    redis_store.begin(KEY, _event(0), long_id, RET, 0)
+    redis_store.settle(KEY, long_id, Outcome(Action.BLOCK, ("SG201",)), RET, 0)
+    assert redis_store.begin(KEY, _event(1), long_id, RET, 1).replay == Outcome(
+        Action.BLOCK, ("SG201",)
+    )
+    assert redis_store.begin(KEY, _event(2), long_id + "x", RET, 2).replay is None
+    assert max(len(f) for f in binary.hkeys(session)) <= 1 + 1 + 16  # "t", 0xff, digest
+    assert max(len(v) for v in binary.hvals(session)) < 200
+
+
 # -- configuration ---------------------------------------------------------------------
 
 
 def test_store_from_url_reads_our_options_and_passes_the_rest(redis_server: RedisServer) -> None:
     store = store_from_url(
         f"{redis_server.url}?timeout_s=0.5&cooldown_s=2&namespace=app1&health_check_interval=5"
+        "&max_senders=4"
     )
     assert isinstance(store, RedisStore)
-    assert (store.timeout_s, store.namespace) == (0.5, "app1")
+    assert (store.timeout_s, store.namespace, store.max_senders) == (0.5, "app1", 4)
     assert store.begin(KEY, _event(0), None, RET, 0).history.events() == ()
     store.close()
 
