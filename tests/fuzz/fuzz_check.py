@@ -160,8 +160,11 @@ class Run:
             assert verdict.action is Action.TERMINATE, (
                 f"a terminated engagement accepted a post: {verdict}"
             )
-        elif verdict.action is Action.TERMINATE and "SG009" not in verdict.codes:
-            # (SG009: the store could not record it, e.g. a memory store full of others.)
+        elif verdict.action is Action.TERMINATE and not {"SG005", "SG009"} & set(verdict.codes):
+            # A new termination. Not SG009: the store could not record it (e.g. a memory
+            # store full of others). Not SG005: a refusal of one already concluded, whose
+            # TTL runs from its termination, not from this post (with a clock that went
+            # back, the latest time may already be past that termination's TTL).
             self.concluded[key] = (now, policy.session.concluded_ttl_s)
 
 
