@@ -191,6 +191,8 @@ _DEFANG_SPACED: Final = re.compile(
 _ESCAPABLE: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-/:")
 _NAMED_ENTITIES: Final = {"period": ".", "sol": "/", "colon": ":", "hyphen": "-", "amp": "&"}
 _SPACED_HOST_TOKENS: Final = 5
+# A label written in lower case, as a TLD after a spaced dot must be.
+_LOWER_LABEL: Final = re.compile(r"[a-z0-9-]+")
 
 # The scheme word right before a separator (searched with pos/endpos, so \Z is the separator).
 _SCHEME_WORD: Final = re.compile(r"(?<!\w)(?i:hxxps?|fxp|https?|ftp)\Z")
@@ -402,6 +404,18 @@ def _refang_spaced(text: str, start: int, end: int, floor: int) -> tuple[int, in
         if start <= floor or end >= len(text):
             return None
         if not (_is_label_char(text[start - 1]) and _is_label_char(text[end])):
+            return None
+        # Prose has spaced full stops too ("I see . Do you ship to Canada . Is it in
+        # stock . No rush . me too"), and many words are country codes. So the word after
+        # the dot must be written in lower case and be a generic TLD ("pills . com"),
+        # or be followed by a path or port ("pills . ru/buy").
+        after = _LOWER_LABEL.match(text, end)
+        if after is None:
+            return None
+        if after.group() not in _COMMON_GTLDS and text[after.end() : after.end() + 1] not in (
+            "/",
+            ":",
+        ):
             return None
         return start, end, "."
     if " . " not in fragment or start < floor:

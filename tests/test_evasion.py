@@ -724,6 +724,7 @@ def test_lookalike_of_an_allowed_domain_is_counted(make_engine: EngineFactory) -
 
 HAM = (
     "Hi! My order 12345 hasn't arrived yet 😞 can you check?",
+    "I see . Do you ship to Canada . Is it in stock . No rush . Me and my wife need two",
     "I bought 3 items at $5 each, the total was $15 🙂",
     "The tracking page is https://example.com/track?id=A%2F42&lang=en%20GB",
     "Tom & Jerry, R&D team here: we're at 50% off &amp; free shipping?",

@@ -193,6 +193,7 @@ ESCAPED = [
     ),
     pytest.param("evil . com", [("evil.com", "evil.com", BARE, True)], id="spaced-dot"),
     pytest.param("evil  .\tcom/x", [("evil.com/x", "evil.com", BARE, True)], id="blanks-dot"),
+    pytest.param("evil . ru/buy", [("evil.ru/buy", "evil.ru", BARE, True)], id="spaced-cc-path"),
     pytest.param(
         "see e v i l . c o m, ok", [("evil.com", "evil.com", BARE, True)], id="spaced-host"
     ),
@@ -224,6 +225,11 @@ def test_escaped_and_spaced_links_found(text: str, expected: list[Link]) -> None
         "a .\t",
         "end . Sentence",
         "a b c d . e",
+        # Spaced full stops in prose, before words that are country codes or TLDs:
+        "I see . Do you ship to Canada . Is it in stock . No rush . Me and my wife",
+        "no rush . me too",
+        "all good . so thanks . in a bit . to you",
+        "evil . ru",  # a country code after a spaced dot needs a path to be a link
     ],
 )
 def test_escapes_and_spaces_that_are_no_link(text: str) -> None:
