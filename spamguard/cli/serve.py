@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -78,16 +79,28 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _reload_on_sighup(engine: Engine) -> None:
     """``kill -HUP`` reads the rules file again; bad rules leave the good ones in force.
 
-    Uvicorn handles SIGINT and SIGTERM only, so SIGHUP stays ours. The handler runs on the
-    main thread between two steps of the event loop; a reload takes milliseconds.
+    Uvicorn handles SIGINT and SIGTERM only, so SIGHUP stays ours. The handler only
+    writes a byte to a pipe: a reload in the handler itself would run on the event loop's
+    thread, and a second SIGHUP arriving during it would wait forever for the first's
+    lock. A thread of its own reloads once for all the hang-ups it finds waiting, so the
+    file is read after the last of them.
     """
     hangup = getattr(signal, "SIGHUP", None)
     if hangup is None or engine.rules.path is None:  # no SIGHUP on Windows; no file to read
         return
+    woken, wake = os.pipe()
+    os.set_blocking(wake, False)  # a full pipe holds wake-ups enough: drop the byte
 
-    def reload(signum: int, frame: object) -> None:
-        # A refusal is logged by the engine, with the rules that stay in force.
-        with contextlib.suppress(RulesError):
-            engine.reload()
+    def reload_when_woken() -> None:
+        while os.read(woken, 4096):
+            # A refusal is logged by the engine, with the rules that stay in force.
+            with contextlib.suppress(RulesError):
+                engine.reload()
 
-    signal.signal(hangup, reload)
+    threading.Thread(target=reload_when_woken, name="spamguard-rules-reload", daemon=True).start()
+
+    def on_hangup(signum: int, frame: object) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(wake, b"\0")
+
+    signal.signal(hangup, on_hangup)

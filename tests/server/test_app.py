@@ -499,6 +499,21 @@ def test_sighup_reloads_the_rules_and_a_bad_file_leaves_them_in_force() -> None:
             post(client, open_engagement(client), text)
             still = _wait_for_event(server, "spamguard.verdict", 1)
             assert still["codes"] == ["SG101"]  # the last good rules are still in force
+
+            # A burst of hang-ups (each once reloaded inside the signal handler, where a
+            # second one arriving mid-reload froze the event loop): the server answers,
+            # and the file as it is after the last of them is in force.
+            server.rules_path.write_text(
+                "version: 1\ndefaults:\n  length: {max_chars: 1000}\n", "utf-8"
+            )
+            for _ in range(300):
+                server.send_signal(signal.SIGHUP)
+            _wait_for_event(server, "spamguard.rules_reloaded", 1)
+            assert client.get("/health").status_code == 200
+            session = open_engagement(client)
+            assert post(client, session, text).status_code == 200
+            verdicts = [line for line in server.log().splitlines() if "spamguard.verdict" in line]
+            assert len(verdicts) == 2  # allowed again: max_chars is 1000
             assert server.log().count("Traceback") == 0
     finally:
         server.close()
