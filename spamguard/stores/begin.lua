@@ -140,22 +140,24 @@ if kept > 0 then
   redis.call('SET', posts, head .. times .. string.sub(numbers, 73, 80) .. fingerprints
     .. string.sub(numbers, 81, 88) .. lengths .. string.sub(numbers, 89, 92) .. text,
     'PX', window_ms)
-  if not seen then
-    -- A new sender: beyond the cap, the sender whose newest post is the oldest goes.
-    local count = senders and struct.unpack('<I4', senders) or 0
-    if count >= max_senders then
-      evict_idlest_sender(session)
-    else
-      changes[#changes + 1] = 'n'
-      changes[#changes + 1] = struct.pack('<I4', count + 1)
-    end
-  end
-  -- The time of the sender's newest post: its last activity, for the cap.
-  changes[#changes + 1] = member_field
-  changes[#changes + 1] = string.sub(numbers, 73, 80)
 elseif value then
   redis.call('DEL', posts)
 end
+-- Every sender that posts is counted against the cap, whether or not its window keeps
+-- posts (a rule set may need none, and strikes are kept all the same).
+if not seen then
+  -- A new sender: beyond the cap, the sender whose newest post is the oldest goes.
+  local count = senders and struct.unpack('<I4', senders) or 0
+  if count >= max_senders then
+    evict_idlest_sender(session)
+  else
+    changes[#changes + 1] = 'n'
+    changes[#changes + 1] = struct.pack('<I4', count + 1)
+  end
+end
+-- The time of the sender's newest post: its last activity, for the cap.
+changes[#changes + 1] = member_field
+changes[#changes + 1] = string.sub(numbers, 73, 80)
 
 -- A new transaction id: recorded with a provisional "allow"; beyond the cap the oldest
 -- one is forgotten.

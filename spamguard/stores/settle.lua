@@ -19,20 +19,25 @@ local strike_field = 'k' .. ARGV[1]
 local tx = ARGV[5]
 local fields
 if tx then
-  fields = redis.call('HMGET', session, '@', strike_field, 't' .. tx)
+  fields = redis.call('HMGET', session, '@', strike_field, 'm' .. ARGV[1], 't' .. tx)
 else
-  fields = redis.call('HMGET', session, '@', strike_field)
+  fields = redis.call('HMGET', session, '@', strike_field, 'm' .. ARGV[1])
 end
 if not fields[1] then
   return 0
 end
 local changes = {}
-if fields[3] then
+if fields[4] then
   -- The outcome stays after the fingerprint of the post it judged (see begin.lua).
   changes[1] = 't' .. tx
-  changes[2] = string.sub(fields[3], 1, 8) .. ARGV[4]
+  changes[2] = string.sub(fields[4], 1, 8) .. ARGV[4]
 end
 local kept = struct.unpack('<d', ARGV[3], 25)
+if kept > 0 and not fields[3] then
+  -- The sender was evicted by the senders cap since its post began: a strike now would
+  -- outlive it, uncounted by the cap.
+  kept = -1
+end
 if kept > 0 then
   -- The session hash lives an idle TTL (at least the strike window) past the newest
   -- post, so a strike needs no TTL of its own.

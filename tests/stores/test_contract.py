@@ -111,6 +111,18 @@ def test_senders_beyond_the_cap_evict_the_least_recently_active(store: SessionSt
     assert store.begin(_key(sender="s3"), _event(now), None, RET, now).history.events() == ()
 
 
+def test_a_strike_settled_after_its_sender_was_evicted_is_not_kept(store: SessionStore) -> None:
+    """Concurrent checks: a sender evicted by the cap between its begin and its settle."""
+    assert isinstance(store, MemoryStore | RedisStore)
+    cap = store.max_senders
+    store.begin(_key(sender="gone"), _event(0), None, RET, 0)
+    for n in range(cap):  # the cap's worth of newer senders: "gone" is evicted
+        store.begin(_key(sender=f"s{n}"), _event(n + 1, n), None, RET, n + 1)
+    store.settle(_key(sender="gone"), None, Outcome(Action.BLOCK), RET, cap + 1)
+    back = store.begin(_key(sender="gone"), _event(cap + 2), None, RET, cap + 2)
+    assert (back.history.events(), back.strikes) == ((), 0)
+
+
 def test_tenants_interfaces_and_awkward_ids_never_share_state(store: SessionStore) -> None:
     keys = [
         SenderKey(SessionKey("t", "i", "s"), Role.END_USER, "u"),
