@@ -724,6 +724,26 @@ _MAYBE_NON_STARTER_RUN = re.compile(
 )
 
 
+def _canonical_order(decomposed: str) -> str:
+    """Canonical ordering of decomposed text: each stretch of non-starters sorted, stably.
+
+    The run pattern comes from ``regex``'s Unicode data, which may be newer than the
+    interpreter's: a character it knows as a mark may be unassigned here, so of class 0,
+    a starter, and so a barrier that nothing is sorted across.
+    """
+    ordered: list[str] = []
+    stretch: list[str] = []
+    for char in decomposed:
+        if unicodedata.combining(char):
+            stretch.append(char)
+            continue
+        ordered += sorted(stretch, key=unicodedata.combining)  # stable: equal classes keep order
+        ordered.append(char)
+        stretch = []
+    ordered += sorted(stretch, key=unicodedata.combining)
+    return "".join(ordered)
+
+
 def _order_long_mark_runs(text: str) -> str:
     """``text`` with each long run of non-starters decomposed (NFKD) and put in order.
 
@@ -745,8 +765,7 @@ def _order_long_mark_runs(text: str) -> str:
         while base and unicodedata.combining(head[base - 1]):
             base -= 1
         marks = head[base:] + "".join(unicodedata.normalize("NFKD", c) for c in run.group())
-        ordered = sorted(marks, key=unicodedata.combining)  # stable: equal classes keep order
-        pieces += (text[last:start], head[:base], "".join(ordered))
+        pieces += (text[last:start], head[:base], _canonical_order(marks))
         last = run.end()
     if not pieces:
         return text

@@ -660,6 +660,8 @@ _MARK_HEAVY = st.text(
         [chr(c) for c in range(0x300, 0x370)]
         + ["\u0f73", "\u0f75", "\u0f81", "\uff9e", "\u0344", "\u0316", "\u3099", "\U0001d167"]
         + ["a", "é", "ǘ", "か", "가", "\u1100", "\u1161", " ", "\u200b"]
+        # marks in the `regex` module's Unicode data that the interpreter's may not know
+        + ["\u05c8", "\u1acf", "\u1ad0"]
     ),
     max_size=300,
 )
@@ -667,6 +669,7 @@ _MARK_HEAVY = st.text(
 
 @given(_MARK_HEAVY)
 @example("ǘ" + "\u0301\u0316\u0f73\uff9e\U0001d167" * 20 + "a" + "\u0344\u0316" * 40)
+@example("a" + "\u0301" * 20 + "\u0327" + "\u05c8" + "\u0327" * 10 + "b")
 def test_ordering_long_mark_runs_keeps_every_normal_form(text: str) -> None:
     ordered = normalise._order_long_mark_runs(text)
     assert unicodedata.normalize("NFKD", ordered) == unicodedata.normalize("NFKD", text)
