@@ -41,6 +41,10 @@ _RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'concluded') == 1 then return 2 end
 if #ARGV > 4 then
+  if redis.call('HEXISTS', KEYS[1], 'n') == 0 then
+    -- A stream written before positions were kept: its length is its last position.
+    redis.call('HSET', KEYS[1], 'n', redis.call('LLEN', KEYS[2]))
+  end
   redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))
   redis.call('HINCRBY', KEYS[1], 'n', #ARGV - 4)
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
@@ -53,7 +57,8 @@ return 1
 
 # At most ARGV[2] entries after position ARGV[1], and the last position. KEYS as above.
 _READ = """
-local last = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local n = redis.call('HGET', KEYS[1], 'n')
+local last = n and tonumber(n) or redis.call('LLEN', KEYS[2])  -- (written before 'n')
 local first = last - redis.call('LLEN', KEYS[2]) + 1
 local start = math.max(tonumber(ARGV[1]) + 1, first) - first
 local entries = redis.call('LRANGE', KEYS[2], start, start + tonumber(ARGV[2]) - 1)

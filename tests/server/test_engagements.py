@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import Callable
 
 import pytest
+import redis
 
 from spamguard import Action, Verdict
 from spamguard.server.engagements import (
@@ -123,5 +125,31 @@ def test_a_stream_keeps_its_newest_entries_and_reads_come_in_pages(
         assert beyond == []
         if isinstance(engagements, RedisEngagements):
             await engagements.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_redis_stream_written_before_positions_were_kept_reads_on(
+    redis_server: RedisServer,
+) -> None:
+    registry = RedisEngagements(redis_server.url, ttl_s=600, namespace="olderstreams")
+
+    async def scenario() -> None:
+        engagement = await registry.open("site", "pool")
+        _, stream = registry._keys(engagement.session_id)
+        raw = redis.Redis.from_url(redis_server.url)
+        for n in (1, 2, 3):  # as the previous release appended them: no position field
+            raw.rpush(stream, json.dumps(["MESSAGE", "END_USER", f"old {n}", 1.0]))
+        raw.close()
+        entries, last = await registry.read(engagement, 0, 10)
+        assert ([(e.seq, e.body) for e in entries], last) == (
+            [(1, "old 1"), (2, "old 2"), (3, "old 3")],
+            3,
+        )
+        posting = carry_out(Verdict(Action.ALLOW), Sender.END_USER, "new")
+        assert await registry.record(engagement, posting) is Recorded.RECORDED
+        entries, last = await registry.read(engagement, 3, 10)
+        assert ([(e.seq, e.body) for e in entries], last) == ([(4, "new")], 4)
+        await registry.close()
 
     asyncio.run(scenario())
