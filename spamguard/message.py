@@ -104,8 +104,7 @@ class Message:
                 # Beyond it a float's spacing outgrows the windows (1e22 + 86,400 ==
                 # 1e22), so no window or TTL would ever end; it also catches milliseconds.
                 raise ValueError(
-                    f"Message.ts must be finite Unix seconds within ±{MAX_TS:.0e}"
-                    " (milliseconds?)"
+                    f"Message.ts must be finite Unix seconds within ±{MAX_TS:.0e} (milliseconds?)"
                 )
         if self.transaction_id is not None and not isinstance(self.transaction_id, str):
             object.__setattr__(self, "transaction_id", str(self.transaction_id))

@@ -162,9 +162,7 @@ class Engagements(Protocol):
         ended or expired meanwhile: one atomic step, so no post lands after the end."""
         ...
 
-    async def read(
-        self, engagement: Engagement, since: int, limit: int
-    ) -> tuple[list[Entry], int]:
+    async def read(self, engagement: Engagement, since: int, limit: int) -> tuple[list[Entry], int]:
         """At most `limit` entries after position `since`, oldest first, and the position
         of the stream's last entry. Entries beyond the newest `max_stream_entries` are
         gone: a read from before them starts at the oldest kept."""
@@ -254,9 +252,7 @@ class MemoryEngagements:
             held.engagement.concluded_at = now
         return Recorded.RECORDED
 
-    async def read(
-        self, engagement: Engagement, since: int, limit: int
-    ) -> tuple[list[Entry], int]:
+    async def read(self, engagement: Engagement, since: int, limit: int) -> tuple[list[Entry], int]:
         """See `Engagements.read`."""
         held = self._by_session.get(engagement.session_id)
         if held is None:

@@ -162,9 +162,7 @@ class RedisEngagements:
             raise StoreError(f"engagements: {type(exc).__name__}: {exc}") from exc
         return _RECORDED[int(answer)]
 
-    async def read(
-        self, engagement: Engagement, since: int, limit: int
-    ) -> tuple[list[Entry], int]:
+    async def read(self, engagement: Engagement, since: int, limit: int) -> tuple[list[Entry], int]:
         """See `Engagements.read`."""
         try:
             last, first, raw = await self._read(
