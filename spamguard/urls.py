@@ -179,7 +179,7 @@ _ESCAPE_BRANCHES: Final = r"""
 # Spaced-out links: "evil . com" (a dot with blanks around it, between label characters)
 # and "e v i l . c o m" (single characters one space apart, holding a spaced dot).  A
 # spaced dot is rare in prose, so only texts holding one pay for these branches; the
-# possessive repeat reads a spaced run in one way only.
+# possessive repeat reads a spaced run (five single characters or more) in one way only.
 _SPACED_BRANCHES: Final = r"""
     | [ \t]{1,3} \. [ \t]{1,3}
     | (?<!\S) [\w:/.-] (?: \x20 [\w:/.-] (?=[\s,;!?)]|\Z) ){4,}+
@@ -190,7 +190,6 @@ _DEFANG_SPACED: Final = re.compile(
 )
 _ESCAPABLE: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-/:")
 _NAMED_ENTITIES: Final = {"period": ".", "sol": "/", "colon": ":", "hyphen": "-", "amp": "&"}
-_SPACED_HOST_TOKENS: Final = 5
 # A label written in lower case, as a TLD after a spaced dot must be.
 _LOWER_LABEL: Final = re.compile(r"[a-z0-9-]+")
 
